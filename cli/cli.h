@@ -1,0 +1,53 @@
+/*
+ * Shared pieces of the lanner command-line tool: each command is a function
+ * taking its own argv (argv[0] is the command name) and returning an exit code.
+ */
+#ifndef LANNER_CLI_H
+#define LANNER_CLI_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lanner/data.h"
+#include "lanner/status.h"
+
+/* Exit codes beside stdlib's EXIT_SUCCESS (0) and EXIT_FAILURE (1), the same for every command. */
+enum { EXIT_USAGE = 2, EXIT_CHECK = 3 };
+
+/* Options every command accepts. */
+typedef struct cli_common {
+    int quiet;   /* --quiet: no progress or informational logs */
+    int verbose; /* --verbose: debug logs */
+    int json;    /* --json: one JSON document on stdout */
+} cli_common;
+
+/* Routes library logs and progress to stderr: progress only on a terminal, logs unless quiet. */
+void cli_setup_logging(const cli_common *common);
+
+/* Prints "lanner: <message>" on stderr and returns the exit code for the error's status. */
+int cli_fail(const ln_error *err);
+
+/* Prints a usage error naming the command, and returns EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Loads a table from a CSV path, or from an SQLite database when the path
+ * starts with "sqlite:" or ends with .db, .sqlite or .sqlite3 (query needed).
+ */
+ln_status cli_load_table(const char *source, const char *query, const ln_load_options *options,
+                         ln_table **out, ln_error *err);
+
+/* Prints a run's test results for people: a table of model, rule and flag-nothing, and where the outputs went. */
+struct ln_run_result;
+void cli_print_run_summary(const char *name, const struct ln_run_result *result);
+
+/* Copies a file to stdout; returns the exit code. */
+int cli_print_file(const char *path);
+
+int cmd_run(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_head(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+
+#endif

@@ -1,0 +1,229 @@
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lanner/io.h"
+#include "lanner/model.h"
+
+static void print_predict_help(void)
+{
+    printf("Usage: lanner predict --model MODEL.lnr --data DATA [OPTIONS]\n"
+           "\n"
+           "Scores every row of DATA and writes a CSV with the id column (when the\n"
+           "model has one), score (probability of the positive class) and flag (1 when\n"
+           "score >= the threshold chosen at training).\n"
+           "\n"
+           "Options:\n"
+           "  --model PATH       model file written by lanner run\n"
+           "  --data SOURCE      CSV file (.gz and .zst too), or sqlite:FILE with --query\n"
+           "  --query SQL        query for an SQLite source\n"
+           "  -o, --output PATH  write the CSV here (default: stdout)\n"
+           "  --threshold X      flag at this score instead of the model's threshold\n"
+           "  --json             print a JSON summary on stdout (needs --output)\n"
+           "  --quiet            print only warnings and errors on stderr\n"
+           "  --help             show this help\n");
+}
+
+typedef struct predict_settings {
+    const char *id_column;
+    double threshold;
+} predict_settings;
+
+/* Reads the id column and threshold that lanner run stored in the model's metadata. */
+static ln_status read_settings(const ln_model *model, json_t **metadata, predict_settings *settings, ln_error *err)
+{
+    json_error_t json_err;
+    const char *text = ln_model_metadata(model);
+
+    settings->id_column = NULL;
+    settings->threshold = INFINITY;
+    *metadata = NULL;
+    if (text[0] == '\0')
+        return LN_OK;
+
+    *metadata = json_loads(text, 0, &json_err);
+    if (*metadata == NULL || !json_is_object(*metadata))
+        return ln_error_set(err, LN_ERR_CORRUPT, "model metadata is not a JSON object: %s", json_err.text);
+
+    json_t *id = json_object_get(*metadata, "id");
+    json_t *threshold = json_object_get(*metadata, "threshold");
+    if (json_is_string(id))
+        settings->id_column = json_string_value(id);
+    if (json_is_number(threshold))
+        settings->threshold = json_number_value(threshold);
+    return LN_OK;
+}
+
+static void write_csv_field(FILE *out, const char *text)
+{
+    if (strpbrk(text, ",\"\r\n") == NULL) {
+        fputs(text, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *c = text; *c; c++) {
+        if (*c == '"')
+            fputc('"', out);
+        fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
+static void write_scores(FILE *out, const ln_column *id, const double *scores, size_t n, double threshold)
+{
+    char buffer[4096];
+
+    fprintf(out, "%s%sscore,flag\n", id ? id->name : "", id ? "," : "");
+    for (size_t i = 0; i < n; i++) {
+        if (id != NULL) {
+            ln_column_format(id, i, buffer, sizeof buffer);
+            write_csv_field(out, buffer);
+            fputc(',', out);
+        }
+        fprintf(out, "%.17g,%d\n", scores[i], scores[i] >= threshold);
+    }
+}
+
+/* Writes to a temporary file beside path and renames it, so a failed run leaves no half-written CSV. */
+static ln_status write_output(const char *path, const ln_column *id, const double *scores, size_t n,
+                              double threshold, ln_error *err)
+{
+    if (path == NULL) {
+        write_scores(stdout, id, scores, n, threshold);
+        return fflush(stdout) == 0 ? LN_OK : ln_error_set(err, LN_ERR_IO, "writing to stdout failed");
+    }
+
+    char *buffer = NULL;
+    size_t size = 0;
+    FILE *memory = open_memstream(&buffer, &size);
+    if (memory == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory writing %s", path);
+    write_scores(memory, id, scores, n, threshold);
+    fclose(memory);
+
+    ln_status status = ln_write_file_atomic(path, buffer, size, err);
+    free(buffer);
+    return status;
+}
+
+static void print_summary_json(const char *output, size_t n, const double *scores, double threshold)
+{
+    size_t flagged = 0;
+    double sum = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        flagged += scores[i] >= threshold;
+        sum += scores[i];
+    }
+    json_t *root = json_object();
+    json_object_set_new(root, "rows", json_integer((json_int_t)n));
+    json_object_set_new(root, "flagged", json_integer((json_int_t)flagged));
+    json_object_set_new(root, "flag_rate", n ? json_real((double)flagged / (double)n) : json_null());
+    json_object_set_new(root, "mean_score", n ? json_real(sum / (double)n) : json_null());
+    json_object_set_new(root, "threshold", isfinite(threshold) ? json_real(threshold) : json_null());
+    json_object_set_new(root, "output", json_string(output));
+    json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    fputc('\n', stdout);
+    json_decref(root);
+}
+
+typedef struct predict_args {
+    const char *model_path, *data, *query, *output;
+    double threshold_override;
+    int has_threshold;
+    cli_common common;
+} predict_args;
+
+static int parse_predict_args(int argc, char **argv, predict_args *args)
+{
+    static const struct option options[] = {
+        {"model", required_argument, NULL, 'm'}, {"data", required_argument, NULL, 'd'},
+        {"query", required_argument, NULL, 's'}, {"output", required_argument, NULL, 'o'},
+        {"threshold", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int option;
+    char *end;
+
+    memset(args, 0, sizeof *args);
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "ho:q", options, NULL)) != -1) {
+        switch (option) {
+        case 'm': args->model_path = optarg; break;
+        case 'd': args->data = optarg; break;
+        case 's': args->query = optarg; break;
+        case 'o': args->output = optarg; break;
+        case 't':
+            args->threshold_override = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || isnan(args->threshold_override))
+                return cli_usage_error("predict", "--threshold must be a number, found '%s'", optarg);
+            args->has_threshold = 1;
+            break;
+        case 'j': args->common.json = 1; break;
+        case 'q': args->common.quiet = 1; break;
+        case 'h': print_predict_help(); return -1;
+        default: return cli_usage_error("predict", "invalid option");
+        }
+    }
+    if (args->model_path == NULL || args->data == NULL)
+        return cli_usage_error("predict", "--model and --data are required");
+    if (optind != argc)
+        return cli_usage_error("predict", "unexpected argument '%s'", argv[optind]);
+    if (args->common.json && args->output == NULL)
+        return cli_usage_error("predict", "--json needs --output, since the scores would share stdout");
+    return 0;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    predict_args args;
+    int parsed = parse_predict_args(argc, argv, &args);
+    if (parsed != 0)
+        return parsed < 0 ? EXIT_SUCCESS : parsed;
+    cli_setup_logging(&args.common);
+
+    ln_error err = {0};
+    ln_model *model = NULL;
+    ln_table *data = NULL;
+    json_t *metadata = NULL;
+    double *scores = NULL;
+    predict_settings settings;
+    ln_load_options load;
+    ln_load_options_default(&load);
+
+    ln_status status = ln_model_load(args.model_path, &model, &err);
+    if (status == LN_OK)
+        status = read_settings(model, &metadata, &settings, &err);
+    if (status == LN_OK)
+        status = cli_load_table(args.data, args.query, &load, &data, &err);
+    if (status == LN_OK && (scores = malloc((data->n_rows ? data->n_rows : 1) * sizeof *scores)) == NULL)
+        status = ln_error_set(&err, LN_ERR_NOMEM, "out of memory scoring %zu rows", data->n_rows);
+    if (status == LN_OK)
+        status = ln_model_predict(model, data, scores, &err);
+
+    const ln_column *id = NULL;
+    if (status == LN_OK && settings.id_column != NULL) {
+        int index = ln_table_find(data, settings.id_column);
+        if (index >= 0)
+            id = &data->cols[index];
+        else
+            fprintf(stderr, "lanner: warning: id column '%s' is not in %s; writing scores without ids\n",
+                    settings.id_column, args.data);
+    }
+    double threshold = args.has_threshold ? args.threshold_override : settings.threshold;
+    if (status == LN_OK)
+        status = write_output(args.output, id, scores, data->n_rows, threshold, &err);
+    if (status == LN_OK && args.common.json)
+        print_summary_json(args.output, data->n_rows, scores, threshold);
+
+    int exit_code = status == LN_OK ? EXIT_SUCCESS : cli_fail(&err);
+    free(scores);
+    ln_table_free(data);
+    json_decref(metadata);
+    ln_model_free(model);
+    return exit_code;
+}

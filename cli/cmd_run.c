@@ -1,0 +1,141 @@
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lanner/io.h"
+#include "lanner/pipeline.h"
+
+static void print_run_help(void)
+{
+    printf("Usage: lanner run PIPELINE.yaml [OPTIONS]\n"
+           "\n"
+           "Loads the pipeline's data, splits it into train, valid and test, evaluates the\n"
+           "rule in use, trains the model, chooses the decision threshold that maximises\n"
+           "total payoff on the valid split, reports model, rule and flag-nothing on the\n"
+           "test split, writes runs/<name>-<time>/ and registers the model.\n"
+           "\n"
+           "Options:\n"
+           "  --data PATH        read this CSV file instead of the pipeline's data source\n"
+           "  --registry PATH    registry database (default: lanner.db beside the pipeline)\n"
+           "  --runs-dir DIR     where run folders go (default: runs/ beside the pipeline)\n"
+           "  --threads N        worker threads for training and prediction (default: all cores)\n"
+           "  --no-register      do not add the model to the registry\n"
+           "  --json             print the run's metrics as one JSON object on stdout\n"
+           "  --quiet            print only warnings and errors on stderr\n"
+           "  --verbose          print debug logs\n"
+           "  --help             show this help\n");
+}
+
+static const char *money(double value, char *buffer, size_t capacity)
+{
+    snprintf(buffer, capacity, "%+.2f", value);
+    return buffer;
+}
+
+void cli_print_run_summary(const char *name, const ln_run_result *result)
+{
+    char a[64], b[64], c[64];
+    const ln_policy_result *model = &result->model;
+    const ln_policy_result *rule = &result->baseline;
+
+    printf("\n%s: %zu train, %zu valid, %zu test rows\n", name, result->rows_train, result->rows_valid,
+           result->rows_test);
+    printf("%-14s %8s %8s %8s %10s %16s %14s\n", "on test", "ROC AUC", "PR AUC", "log loss", "flag rate",
+           "payoff", "per 1,000 rows");
+    printf("%-14s %8.4f %8.4f %8.4f %9.2f%% %16.2f %14.2f\n", "model", model->auc, model->pr_auc, model->log_loss,
+           model->flag_rate * 100, model->payoff, model->payoff_per_1000);
+    printf("%-14s %8.4f %8.4f %8s %9.2f%% %16.2f %14.2f\n", "rule in use", rule->auc, rule->pr_auc, "-",
+           rule->flag_rate * 100, rule->payoff, rule->payoff_per_1000);
+    printf("%-14s %8s %8s %8s %9.2f%% %16.2f %14.2f\n", "flag nothing", "-", "-", "-", 0.0,
+           result->nothing.payoff, result->nothing.payoff_per_1000);
+
+    if (isfinite(model->threshold))
+        printf("\nThreshold %.6g (chosen on the valid split) flags %.2f%% of test rows.\n", model->threshold,
+               model->flag_rate * 100);
+    else
+        printf("\nOn the valid split no threshold beats flagging nothing, so the model flags nothing.\n");
+    printf("Model vs rule in use: %s payoff on test (%s per 1,000 rows); vs flagging nothing: %s.\n",
+           money(model->payoff - rule->payoff, a, sizeof a),
+           money(model->payoff_per_1000 - rule->payoff_per_1000, b, sizeof b),
+           money(model->payoff - result->nothing.payoff, c, sizeof c));
+    printf("Run folder: %s\n", result->run_dir);
+    printf("Report:     %s\n", result->report_path);
+    if (result->registry_version > 0)
+        printf("Registered: %s version %d in %s\n", result->registry_name, result->registry_version,
+               result->registry_path);
+}
+
+int cli_print_file(const char *path)
+{
+    char *text = NULL;
+    size_t size = 0;
+    ln_error err = {0};
+
+    if (ln_read_file(path, 1u << 30, &text, &size, &err) != LN_OK)
+        return cli_fail(&err);
+    fwrite(text, 1, size, stdout);
+    fputc('\n', stdout);
+    free(text);
+    return EXIT_SUCCESS;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"data", required_argument, NULL, 'd'},      {"registry", required_argument, NULL, 'r'},
+        {"runs-dir", required_argument, NULL, 'o'},  {"threads", required_argument, NULL, 't'},
+        {"no-register", no_argument, NULL, 'n'},     {"json", no_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},           {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+    };
+    cli_common common = {0};
+    ln_run_options run_options;
+    int option;
+
+    ln_run_options_default(&run_options);
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "hq", options, NULL)) != -1) {
+        switch (option) {
+        case 'd': run_options.data_override_csv = optarg; break;
+        case 'r': run_options.registry_path = optarg; break;
+        case 'o': run_options.runs_dir = optarg; break;
+        case 't':
+            run_options.threads = atoi(optarg);
+            if (run_options.threads < 1 || run_options.threads > 1024)
+                return cli_usage_error("run", "--threads must be a whole number from 1 to 1024, found '%s'", optarg);
+            break;
+        case 'n': run_options.register_model = 0; break;
+        case 'j': common.json = 1; break;
+        case 'q': common.quiet = 1; break;
+        case 'v': common.verbose = 1; break;
+        case 'h': print_run_help(); return EXIT_SUCCESS;
+        default: return cli_usage_error("run", "invalid option");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("run", "expected one pipeline file, found %d arguments", argc - optind);
+    cli_setup_logging(&common);
+
+    ln_error err = {0};
+    ln_pipeline *pipeline = NULL;
+    ln_run_result result;
+    if (ln_pipeline_load(argv[optind], &pipeline, &err) != LN_OK)
+        return cli_fail(&err);
+
+    ln_status status = ln_pipeline_run(pipeline, &run_options, &result, &err);
+    if (status != LN_OK) {
+        ln_pipeline_free(pipeline);
+        return cli_fail(&err);
+    }
+
+    int exit_code = EXIT_SUCCESS;
+    if (common.json)
+        exit_code = cli_print_file(result.metrics_path);
+    else
+        cli_print_run_summary(pipeline->name, &result);
+    ln_pipeline_free(pipeline);
+    return exit_code;
+}

@@ -1,0 +1,104 @@
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lanner/log.h"
+
+static int progress_on_terminal;
+static double progress_last_drawn;
+
+static void log_to_stderr(void *context, ln_log_level level, const char *message)
+{
+    static const char *const prefixes[] = {"debug: ", "", "warning: ", "error: "};
+
+    (void)context;
+    if (progress_on_terminal)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "lanner: %s%s\n", prefixes[level], message);
+}
+
+static double seconds_now(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
+}
+
+/* Redraws one status line at most ten times a second, and clears it when the work is done. */
+static void progress_to_terminal(void *context, const char *label, double done, double total)
+{
+    double now = seconds_now();
+
+    (void)context;
+    if (done < total && now - progress_last_drawn < 0.1)
+        return;
+    progress_last_drawn = now;
+
+    if (done >= total) {
+        fputs("\r\033[K", stderr);
+        return;
+    }
+    fprintf(stderr, "\r\033[K%s %.0f/%.0f (%.0f%%)", label, done, total, total > 0 ? 100.0 * done / total : 0.0);
+    fflush(stderr);
+}
+
+void cli_setup_logging(const cli_common *common)
+{
+    ln_log_level level = common->verbose ? LN_LOG_DEBUG : common->quiet ? LN_LOG_WARN : LN_LOG_INFO;
+
+    ln_log_set_sink(log_to_stderr, NULL, level);
+    progress_on_terminal = !common->quiet && isatty(STDERR_FILENO);
+    if (progress_on_terminal)
+        ln_progress_set_sink(progress_to_terminal, NULL);
+}
+
+int cli_fail(const ln_error *err)
+{
+    fprintf(stderr, "lanner: %s\n", err->message[0] ? err->message : ln_status_name(err->status));
+    return ln_status_exit_code(err->status);
+}
+
+int cli_usage_error(const char *command, const char *format, ...)
+{
+    va_list args;
+
+    fprintf(stderr, "lanner %s: ", command);
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fprintf(stderr, "\nTry 'lanner %s --help'.\n", command);
+    return EXIT_USAGE;
+}
+
+static int ends_with(const char *text, const char *suffix)
+{
+    size_t length = strlen(text);
+    size_t suffix_length = strlen(suffix);
+
+    return length >= suffix_length && strcmp(text + length - suffix_length, suffix) == 0;
+}
+
+ln_status cli_load_table(const char *source, const char *query, const ln_load_options *options,
+                         ln_table **out, ln_error *err)
+{
+    const char *database = NULL;
+
+    if (strncmp(source, "sqlite:", 7) == 0)
+        database = source + 7;
+    else if (ends_with(source, ".db") || ends_with(source, ".sqlite") || ends_with(source, ".sqlite3"))
+        database = source;
+
+    if (database == NULL) {
+        if (query != NULL)
+            return ln_error_set(err, LN_ERR_CONFIG, "--query goes with an SQLite source (sqlite:FILE), not with %s",
+                                source);
+        return ln_csv_read(source, options, out, err);
+    }
+    if (query == NULL)
+        return ln_error_set(err, LN_ERR_CONFIG, "%s is an SQLite database: give --query \"SELECT ...\"", database);
+    return ln_sqlite_read(database, query, options, out, err);
+}

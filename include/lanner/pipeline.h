@@ -1,0 +1,130 @@
+/*
+ * Pipelines: one YAML file names the decision, the data, the target, the rule
+ * in use today, the learner and the payoff of each decision outcome.
+ *
+ *     ln_pipeline *pipeline = NULL;
+ *     ln_run_options options;
+ *     ln_run_options_default(&options);
+ *     if (ln_pipeline_load("pipeline.yaml", &pipeline, &err) == LN_OK)
+ *         status = ln_pipeline_run(pipeline, &options, &result, &err);
+ *
+ * docs/pipeline.md describes every key.
+ */
+#ifndef LANNER_PIPELINE_H
+#define LANNER_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lanner/data.h"
+#include "lanner/model.h"
+#include "lanner/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A pipeline file, parsed and checked for shape (not yet against the data). */
+typedef struct ln_pipeline {
+    char *path;          /* the file as given */
+    char *dir;           /* its folder: relative paths in the file are relative to it */
+    char *text;          /* the file's bytes, hashed into the model's lineage */
+
+    char *name;
+
+    /* Data source: exactly one of csv and sqlite; query goes with sqlite. Paths resolved against dir. */
+    char *data_csv;
+    char *data_sqlite;
+    char *data_query;
+    ln_load_options load;
+    char **schema_names; /* data.schema overrides, n_schema entries */
+    ln_type *schema_types;
+    size_t n_schema;
+    char **missing_markers; /* data.missing, n_missing_markers entries; NULL = defaults */
+    size_t n_missing_markers;
+
+    char *target;
+    char *positive;      /* the target value that counts as positive, as text */
+    char *id;            /* may be NULL */
+    char *time;          /* may be NULL: stratified random split */
+    char **ignore;
+    size_t n_ignore;
+
+    double valid_share;  /* share of rows in the valid split */
+    double test_share;
+    uint64_t split_seed;
+
+    char *baseline_rule;
+
+    ln_train_params train;
+
+    /* Payoff expressions: true positive, false positive, false negative, true negative. */
+    char *payoff[4];
+    double max_flag_rate; /* 1 when unlimited */
+} ln_pipeline;
+
+/*
+ * Reads and checks the pipeline file at path. Unknown keys, wrong value types
+ * and missing required keys are LN_ERR_CONFIG naming the file, line and key.
+ * The caller frees the result with ln_pipeline_free.
+ */
+ln_status ln_pipeline_load(const char *path, ln_pipeline **out, ln_error *err);
+
+void ln_pipeline_free(ln_pipeline *pipeline);
+
+typedef struct ln_run_options {
+    const char *data_override_csv; /* --data: a CSV used instead of the pipeline's source */
+    const char *runs_dir;          /* where run folders go; NULL = "runs" beside the pipeline */
+    const char *registry_path;     /* NULL = "lanner.db" beside the pipeline */
+    int threads;                   /* 0 = all cores */
+    int register_model;            /* 0 skips the registry */
+} ln_run_options;
+
+void ln_run_options_default(ln_run_options *options);
+
+/* How one policy did on the test split; NaN where a figure does not apply. */
+typedef struct ln_policy_result {
+    double auc;
+    double pr_auc;
+    double log_loss;
+    double threshold;
+    size_t flagged;
+    double flag_rate;
+    size_t true_positives;
+    double payoff;
+    double payoff_per_1000;
+} ln_policy_result;
+
+typedef struct ln_run_result {
+    char run_dir[4096];
+    char model_path[4096];
+    char report_path[4096];
+    char metrics_path[4096];
+    char registry_path[4096];
+    char registry_name[129];
+    int registry_version;      /* 0 when not registered */
+    size_t rows_train, rows_valid, rows_test;
+    size_t n_features;
+    int trees;                 /* trees kept after early stopping (0 for linear) */
+    double valid_threshold;    /* chosen on the valid split */
+    double valid_payoff;
+    ln_policy_result model, baseline, nothing;
+    char data_hash[33];
+    char pipeline_hash[33];
+    double seconds_total;
+} ln_run_result;
+
+/*
+ * Runs the pipeline: load, check, split, evaluate the rule, train, choose the
+ * threshold on the valid split, evaluate on the test split, write the run
+ * folder (model.lnr, metrics.json, report.html, pipeline.yaml) and register
+ * the model. Progress goes to ln_log and ln_progress.
+ */
+ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *options,
+                          ln_run_result *result, ln_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,342 @@
+/*
+ * The run folder: model.lnr, pipeline.yaml, metrics.json and report.html,
+ * and the model's registration.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lanner/io.h"
+#include "lanner/log.h"
+#include "lanner/registry.h"
+#include "lanner/report.h"
+#include "pipeline/run_internal.h"
+
+json_t *run_json_number(double value)
+{
+    return isfinite(value) ? json_real(value) : json_null();
+}
+
+static json_t *policy_json(const ln_policy_result *policy, int with_scores, int with_model_fields)
+{
+    json_t *object = json_object();
+
+    if (with_scores) {
+        json_object_set_new(object, "auc", run_json_number(policy->auc));
+        json_object_set_new(object, "pr_auc", run_json_number(policy->pr_auc));
+    }
+    if (with_model_fields) {
+        json_object_set_new(object, "logloss", run_json_number(policy->log_loss));
+        json_object_set_new(object, "threshold", run_json_number(policy->threshold));
+    }
+    json_object_set_new(object, "flagged", json_integer((json_int_t)policy->flagged));
+    json_object_set_new(object, "flag_rate", run_json_number(policy->flag_rate));
+    json_object_set_new(object, "true_positives", json_integer((json_int_t)policy->true_positives));
+    json_object_set_new(object, "payoff", run_json_number(policy->payoff));
+    json_object_set_new(object, "payoff_per_1000", run_json_number(policy->payoff_per_1000));
+    return object;
+}
+
+static json_t *string_or_null(const char *text)
+{
+    return text ? json_string(text) : json_null();
+}
+
+json_t *run_result_json(const run_context *run)
+{
+    const ln_run_result *result = run->result;
+    json_t *root = json_object();
+
+    json_object_set_new(root, "name", json_string(run->pipeline->name));
+    json_object_set_new(root, "run_dir", json_string(result->run_dir));
+    json_object_set_new(root, "model_path", json_string(result->model_path));
+    json_object_set_new(root, "report_path", json_string(result->report_path));
+    json_object_set_new(root, "created_at", json_string(run->created_at));
+    json_object_set_new(root, "lanner_version", json_string(LANNER_VERSION));
+
+    json_t *registry = json_null();
+    if (result->registry_version > 0) {
+        registry = json_object();
+        json_object_set_new(registry, "path", json_string(result->registry_path));
+        json_object_set_new(registry, "name", json_string(result->registry_name));
+        json_object_set_new(registry, "version", json_integer(result->registry_version));
+    }
+    json_object_set_new(root, "registry", registry);
+
+    json_t *rows = json_object();
+    json_object_set_new(rows, "train", json_integer((json_int_t)result->rows_train));
+    json_object_set_new(rows, "valid", json_integer((json_int_t)result->rows_valid));
+    json_object_set_new(rows, "test", json_integer((json_int_t)result->rows_test));
+    json_object_set_new(root, "rows", rows);
+    json_object_set_new(root, "split", json_string(run->split_description));
+
+    json_t *model = json_object();
+    json_object_set_new(model, "type", json_string(run->pipeline->train.learner == LN_LEARNER_GBDT ? "gbdt" : "linear"));
+    json_object_set_new(model, "features", json_integer((json_int_t)result->n_features));
+    json_object_set_new(model, "trees", json_integer(result->trees));
+    json_object_set_new(root, "model", model);
+
+    json_t *valid = json_object();
+    json_object_set_new(valid, "threshold", run_json_number(result->valid_threshold));
+    json_object_set_new(valid, "payoff", run_json_number(result->valid_payoff));
+    json_object_set_new(root, "valid", valid);
+
+    json_t *test = json_object();
+    json_object_set_new(test, "model", policy_json(&result->model, 1, 1));
+    json_object_set_new(test, "baseline", policy_json(&result->baseline, 1, 0));
+    json_object_set_new(test, "flag_nothing", policy_json(&result->nothing, 0, 0));
+    json_object_set_new(test, "gain_over_baseline", run_json_number(result->model.payoff - result->baseline.payoff));
+    json_object_set_new(test, "gain_over_nothing", run_json_number(result->model.payoff - result->nothing.payoff));
+    json_object_set_new(root, "test", test);
+
+    json_t *lineage = json_object();
+    json_object_set_new(lineage, "data_source", json_string(run->data_source));
+    json_object_set_new(lineage, "data_hash", json_string(result->data_hash));
+    json_object_set_new(lineage, "pipeline_hash", json_string(result->pipeline_hash));
+    json_object_set_new(root, "lineage", lineage);
+
+    json_t *warnings = json_array();
+    for (size_t i = 0; i < run->n_warnings; i++)
+        json_array_append_new(warnings, json_string(run->warnings[i]));
+    json_object_set_new(root, "warnings", warnings);
+    return root;
+}
+
+/* The metadata that travels inside model.lnr: what `lanner predict` needs to act on scores. */
+static char *model_metadata(const run_context *run)
+{
+    const ln_pipeline *pipeline = run->pipeline;
+    json_t *root = json_object();
+
+    json_object_set_new(root, "name", json_string(pipeline->name));
+    json_object_set_new(root, "target", json_string(pipeline->target));
+    json_object_set_new(root, "positive", json_string(pipeline->positive));
+    json_object_set_new(root, "id", string_or_null(pipeline->id));
+    json_object_set_new(root, "threshold", run_json_number(run->choice.threshold));
+    json_object_set_new(root, "max_flag_rate", json_real(pipeline->max_flag_rate));
+    json_object_set_new(root, "baseline_rule", json_string(pipeline->baseline_rule));
+    json_object_set_new(root, "created_at", json_string(run->created_at));
+    json_object_set_new(root, "lanner_version", json_string(LANNER_VERSION));
+    json_object_set_new(root, "data_hash", json_string(run->result->data_hash));
+    json_object_set_new(root, "pipeline_hash", json_string(run->result->pipeline_hash));
+
+    char *text = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    return text;
+}
+
+/* runs/<name>-<UTC time>, with a counter when two runs start in the same second. */
+static ln_status make_run_dir(run_context *run, ln_error *err)
+{
+    char base[PATH_MAX];
+    char stamp[32];
+    ln_status status;
+
+    if (run->options->runs_dir != NULL)
+        status = ln_path_join(NULL, run->options->runs_dir, base, sizeof base, err);
+    else
+        status = ln_path_join(run->pipeline->dir, "runs", base, sizeof base, err);
+    if (status == LN_OK)
+        status = ln_make_dirs(base, err);
+    if (status != LN_OK)
+        return status;
+
+    /* created_at is YYYY-MM-DDTHH:MM:SSZ; the folder name drops the separators. */
+    snprintf(stamp, sizeof stamp, "%.4s%.2s%.2sT%.2s%.2s%.2sZ", run->created_at, run->created_at + 5,
+             run->created_at + 8, run->created_at + 11, run->created_at + 14, run->created_at + 17);
+
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        char *dir = run->result->run_dir;
+        size_t capacity = sizeof run->result->run_dir;
+        int written = attempt == 0 ? snprintf(dir, capacity, "%s/%s-%s", base, run->pipeline->name, stamp)
+                                   : snprintf(dir, capacity, "%s/%s-%s-%d", base, run->pipeline->name, stamp, attempt);
+        if (written < 0 || (size_t)written >= capacity)
+            return ln_error_set(err, LN_ERR_LIMIT, "run folder path too long under %s", base);
+        if (mkdir(dir, 0755) == 0)
+            return LN_OK;
+        if (errno != EEXIST)
+            return ln_error_set(err, LN_ERR_IO, "%s: cannot create run folder: %s", dir, strerror(errno));
+    }
+    return ln_error_set(err, LN_ERR_IO, "%s: too many runs named %s in the same second", base, run->pipeline->name);
+}
+
+static ln_status join_run_path(run_context *run, const char *file, char *out, size_t capacity, ln_error *err)
+{
+    return ln_path_join(run->result->run_dir, file, out, capacity, err);
+}
+
+ln_status run_write_model(run_context *run, ln_error *err)
+{
+    char pipeline_copy[PATH_MAX];
+
+    ln_status status = make_run_dir(run, err);
+    if (status == LN_OK)
+        status = join_run_path(run, "model.lnr", run->result->model_path, sizeof run->result->model_path, err);
+    if (status == LN_OK)
+        status = join_run_path(run, "pipeline.yaml", pipeline_copy, sizeof pipeline_copy, err);
+    if (status != LN_OK)
+        return status;
+
+    char *metadata = model_metadata(run);
+    if (metadata == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory writing model metadata");
+    status = ln_model_set_metadata(run->model, metadata, err);
+    free(metadata);
+
+    if (status == LN_OK)
+        status = ln_model_save(run->model, run->result->model_path, err);
+    if (status == LN_OK)
+        status = ln_write_file_atomic(pipeline_copy, run->pipeline->text, strlen(run->pipeline->text), err);
+    return status;
+}
+
+static ln_status registry_path(run_context *run, ln_error *err)
+{
+    const char *given = run->options->registry_path;
+
+    if (given != NULL)
+        return ln_path_join(NULL, given, run->result->registry_path, sizeof run->result->registry_path, err);
+    return ln_path_join(run->pipeline->dir, "lanner.db", run->result->registry_path,
+                        sizeof run->result->registry_path, err);
+}
+
+ln_status run_register(run_context *run, ln_error *err)
+{
+    ln_registry *registry = NULL;
+
+    ln_status status = registry_path(run, err);
+    if (status == LN_OK)
+        status = ln_registry_open(run->result->registry_path, &registry, err);
+    if (status != LN_OK)
+        return status;
+
+    json_t *metrics = run_result_json(run);
+    char *metrics_text = json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(metrics);
+
+    ln_registration registration = {
+        .name = run->pipeline->name,
+        .model_path = run->result->model_path,
+        .metrics_json = metrics_text ? metrics_text : "{}",
+        .data_hash = run->result->data_hash,
+        .pipeline_hash = run->result->pipeline_hash,
+        .contract_hash = NULL,
+        .run_dir = run->result->run_dir,
+        .lanner_version = LANNER_VERSION,
+    };
+    status = ln_registry_register(registry, &registration, &run->result->registry_version, err);
+    free(metrics_text);
+    ln_registry_close(registry);
+
+    if (status == LN_OK) {
+        snprintf(run->result->registry_name, sizeof run->result->registry_name, "%s", run->pipeline->name);
+        ln_log(LN_LOG_INFO, "registered %s version %d in %s", run->pipeline->name, run->result->registry_version,
+               run->result->registry_path);
+    }
+    return status;
+}
+
+static ln_status write_metrics(run_context *run, ln_error *err)
+{
+    json_t *metrics = run_result_json(run);
+    char *text = json_dumps(metrics, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    json_decref(metrics);
+    if (text == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory writing metrics.json");
+
+    ln_status status = ln_write_file_atomic(run->result->metrics_path, text, strlen(text), err);
+    free(text);
+    return status;
+}
+
+static void fill_summary(ln_policy_summary *summary, const char *label, const ln_policy_result *policy)
+{
+    summary->label = label;
+    summary->auc = policy->auc;
+    summary->pr_auc = policy->pr_auc;
+    summary->log_loss = policy->log_loss;
+    summary->threshold = policy->threshold;
+    summary->flagged = policy->flagged;
+    summary->flag_rate = policy->flag_rate;
+    summary->true_positives = policy->true_positives;
+    summary->payoff = policy->payoff;
+    summary->payoff_per_1000 = policy->payoff_per_1000;
+}
+
+static ln_status write_report(run_context *run, ln_error *err)
+{
+    const ln_pipeline *pipeline = run->pipeline;
+    const ln_run_result *result = run->result;
+    ln_report_input input = {0};
+
+    double *importance = malloc((run->n_features ? run->n_features : 1) * sizeof *importance);
+    if (importance == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory writing the report");
+    ln_model_feature_importance(run->model, importance);
+
+    input.pipeline_name = pipeline->name;
+    input.target = pipeline->target;
+    input.positive_label = pipeline->positive;
+    input.learner = pipeline->train.learner == LN_LEARNER_GBDT ? "gbdt" : "linear";
+    input.data_source = run->data_source;
+    input.data_hash = result->data_hash;
+    input.baseline_rule = pipeline->baseline_rule;
+    for (int i = 0; i < PAYOFF_COUNT; i++)
+        input.payoff_text[i] = pipeline->payoff[i];
+    input.max_flag_rate = pipeline->max_flag_rate;
+    input.registry_name = result->registry_version > 0 ? result->registry_name : NULL;
+    input.registry_version = result->registry_version;
+    input.run_dir = result->run_dir;
+    input.created_at = run->created_at;
+    input.lanner_version = LANNER_VERSION;
+
+    input.rows_train = result->rows_train;
+    input.rows_valid = result->rows_valid;
+    input.rows_test = result->rows_test;
+    input.positive_rate_train = run->train.positive_rate;
+    input.positive_rate_valid = run->valid.positive_rate;
+    input.positive_rate_test = run->test.positive_rate;
+    input.split_description = run->split_description;
+
+    input.test_scores = run->test_scores;
+    input.test_labels = run->test.labels;
+    input.test_baseline_flags = run->baseline_flags;
+    input.test_payoffs = run_split_payoffs(&run->test);
+    input.valid_scores = run->valid_scores;
+    input.valid_labels = run->valid.labels;
+    input.valid_payoffs = run_split_payoffs(&run->valid);
+
+    fill_summary(&input.model, "Model", &result->model);
+    fill_summary(&input.baseline, "Rule in use", &result->baseline);
+    fill_summary(&input.nothing, "Flag nothing", &result->nothing);
+
+    input.n_features = run->n_features;
+    input.feature_names = (const char *const *)run->features;
+    input.feature_importance = importance;
+    input.n_warnings = run->n_warnings;
+    input.warnings = (const char *const *)run->warnings;
+
+    ln_status status = ln_report_write_html(&input, result->report_path, err);
+    free(importance);
+    return status;
+}
+
+ln_status run_write_reports(run_context *run, ln_error *err)
+{
+    ln_run_result *result = run->result;
+
+    ln_status status = join_run_path(run, "metrics.json", result->metrics_path, sizeof result->metrics_path, err);
+    if (status == LN_OK)
+        status = join_run_path(run, "report.html", result->report_path, sizeof result->report_path, err);
+    if (status == LN_OK)
+        status = write_report(run, err);
+    if (status == LN_OK)
+        status = write_metrics(run, err);
+    if (status == LN_OK)
+        ln_log(LN_LOG_INFO, "wrote %s", result->run_dir);
+    return status;
+}
