@@ -23,6 +23,7 @@ static void print_run_help(void)
            "  --runs-dir DIR     where run folders go (default: runs/ beside the pipeline)\n"
            "  --threads N        worker threads for training and prediction (default: all cores)\n"
            "  --no-register      do not add the model to the registry\n"
+           "  --save-splits      also write train.csv, valid.csv and test.csv to the run folder\n"
            "  --json             print the run's metrics as one JSON object on stdout\n"
            "  --quiet            print only warnings and errors on stderr\n"
            "  --verbose          print debug logs\n"
@@ -88,6 +89,7 @@ int cmd_run(int argc, char **argv)
         {"data", required_argument, NULL, 'd'},      {"registry", required_argument, NULL, 'r'},
         {"runs-dir", required_argument, NULL, 'o'},  {"threads", required_argument, NULL, 't'},
         {"no-register", no_argument, NULL, 'n'},     {"json", no_argument, NULL, 'j'},
+        {"save-splits", no_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},           {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
     };
@@ -108,6 +110,7 @@ int cmd_run(int argc, char **argv)
                 return cli_usage_error("run", "--threads must be a whole number from 1 to 1024, found '%s'", optarg);
             break;
         case 'n': run_options.register_model = 0; break;
+        case 's': run_options.save_splits = 1; break;
         case 'j': common.json = 1; break;
         case 'q': common.quiet = 1; break;
         case 'v': common.verbose = 1; break;

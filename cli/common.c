@@ -58,7 +58,7 @@ void cli_setup_logging(const cli_common *common)
 
 int cli_fail(const ln_error *err)
 {
-    fprintf(stderr, "lanner: %s\n", err->message[0] ? err->message : ln_status_name(err->status));
+    fprintf(stderr, "lanner: error: %s\n", err->message[0] ? err->message : ln_status_name(err->status));
     return ln_status_exit_code(err->status);
 }
 
@@ -66,7 +66,7 @@ int cli_usage_error(const char *command, const char *format, ...)
 {
     va_list args;
 
-    fprintf(stderr, "lanner %s: ", command);
+    fprintf(stderr, "lanner %s: error: ", command);
     va_start(args, format);
     vfprintf(stderr, format, args);
     va_end(args);

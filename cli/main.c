@@ -56,7 +56,6 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
     }
-    fprintf(stderr, "lanner: unknown command '%s'\n\n", argv[1]);
-    print_help(stderr);
+    fprintf(stderr, "lanner: error: unknown command '%s'\nTry 'lanner --help'.\n", argv[1]);
     return EXIT_USAGE;
 }

@@ -78,6 +78,7 @@ typedef struct ln_run_options {
     const char *registry_path;     /* NULL = "lanner.db" beside the pipeline */
     int threads;                   /* 0 = all cores */
     int register_model;            /* 0 skips the registry */
+    int save_splits;               /* 1 writes train.csv, valid.csv and test.csv into the run folder */
 } ln_run_options;
 
 void ln_run_options_default(ln_run_options *options);

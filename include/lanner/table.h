@@ -133,6 +133,13 @@ void ln_column_format(const ln_column *column, size_t row, char *buffer, size_t 
  */
 ln_status ln_column_convert(ln_column *column, ln_type type, size_t n_rows, ln_error *err);
 
+/*
+ * Writes the table as RFC 4180 CSV (header row, LF line ends, missing values
+ * empty) to path through a temporary file and rename. Numbers are written so
+ * they read back to the same double.
+ */
+ln_status ln_table_write_csv(const ln_table *table, const char *path, ln_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -36,7 +36,14 @@ ln_status ln_error_prefix(ln_error *err, const char *format, ...)
     vsnprintf(prefix, sizeof prefix, format, args);
     va_end(args);
 
-    snprintf(joined, sizeof joined, "%s: %s", prefix, err->message);
+    /* Truncation keeps the start of the prefixed message, which names the place. */
+    int written = snprintf(joined, sizeof joined, "%s: ", prefix);
+    if (written >= 0 && (size_t)written < sizeof joined) {
+        size_t room = sizeof joined - (size_t)written - 1;
+        size_t length = strnlen(err->message, room);
+        memcpy(joined + written, err->message, length);
+        joined[(size_t)written + length] = '\0';
+    }
     memcpy(err->message, joined, sizeof joined);
     return err->status;
 }

@@ -16,47 +16,53 @@ static void list_append(char *buffer, size_t capacity, const char *value)
     snprintf(buffer + used, capacity - used, "%s'%s'", used ? ", " : "", value);
 }
 
+/*
+ * Checks, in the order a user fixes them: a target with one value, a positive
+ * value that never occurs, a target with more than two values.
+ */
+static ln_status check_two_values(const char *target, const char *positive, int positive_seen,
+                                  size_t distinct, const char *found, ln_error *err)
+{
+    if (distinct == 1)
+        return ln_error_set(err, LN_ERR_DATA,
+                            "target '%s' has a single value (%s) in every row; a model needs both classes",
+                            target, found);
+    if (!positive_seen)
+        return ln_error_set(err, LN_ERR_DATA,
+                            "positive value '%s' never occurs in target '%s' (values found: %s); set 'positive' "
+                            "to one of them", positive, target, found);
+    if (distinct > 2)
+        return ln_error_set(err, LN_ERR_DATA,
+                            "target '%s' has more than two values (%s); lanner trains binary classifiers: map "
+                            "the target to two values in the query or the file", target, found);
+    return LN_OK;
+}
+
 static ln_status labels_from_category(const ln_column *target, size_t n, const char *positive,
                                       double *labels, ln_error *err)
 {
     int32_t positive_code = ln_dict_find(target->dict, positive, strlen(positive));
-    unsigned char seen[2] = {0, 0};
-    int32_t other_code = -1;
-    char found[512] = "";
+    int32_t n_codes = ln_dict_count(target->dict);
+    unsigned char *used = calloc((size_t)n_codes + 1, 1);
+    if (used == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory checking target '%s'", target->name);
 
     for (size_t i = 0; i < n; i++) {
         int32_t code = target->codes[i];
-        if (code == positive_code) {
-            labels[i] = 1;
-            seen[1] = 1;
-            continue;
-        }
-        if (other_code < 0) {
-            other_code = code;
-        } else if (code != other_code) {
-            list_append(found, sizeof found, ln_dict_string(target->dict, other_code));
-            list_append(found, sizeof found, ln_dict_string(target->dict, code));
-            return ln_error_set(err, LN_ERR_DATA,
-                                "target '%s' has more than two values (%s, ...); lanner trains binary "
-                                "classifiers: map the target to two values in the query or the file",
-                                target->name, found);
-        }
-        labels[i] = 0;
-        seen[0] = 1;
+        labels[i] = code == positive_code;
+        if (code >= 0)
+            used[code] = 1;
     }
 
-    if (!seen[1]) {
-        list_append(found, sizeof found, other_code >= 0 ? ln_dict_string(target->dict, other_code) : "");
-        return ln_error_set(err, LN_ERR_DATA,
-                            "positive value '%s' never occurs in target '%s' (values found: %s); "
-                            "set 'positive' to one of them",
-                            positive, target->name, found);
+    size_t distinct = 0;
+    char found[512] = "";
+    for (int32_t code = 0; code < n_codes; code++) {
+        if (used[code] && distinct++ < 5)
+            list_append(found, sizeof found, ln_dict_string(target->dict, code));
     }
-    if (!seen[0])
-        return ln_error_set(err, LN_ERR_DATA,
-                            "target '%s' has a single value ('%s') in every row; a model needs both "
-                            "classes", target->name, positive);
-    return LN_OK;
+    int positive_seen = positive_code >= 0 && used[positive_code];
+    free(used);
+    return check_two_values(target->name, positive, positive_seen, distinct, found, err);
 }
 
 static ln_status labels_from_number(const ln_column *target, size_t n, const char *positive,
@@ -77,33 +83,29 @@ static ln_status labels_from_number(const ln_column *target, size_t n, const cha
                             "target '%s' is %s but 'positive' is '%s'; give the positive value as a number",
                             target->name, ln_type_name(target->type), positive);
 
-    double other = NAN;
-    int seen_positive = 0;
+    /* Up to three distinct values are enough to tell every case apart. */
+    double values[3];
+    size_t distinct = 0;
+    int positive_seen = 0;
     for (size_t i = 0; i < n; i++) {
         double value = target->values[i];
-        if (value == positive_value) {
-            labels[i] = 1;
-            seen_positive = 1;
-            continue;
-        }
-        if (isnan(other)) {
-            other = value;
-        } else if (value != other) {
-            return ln_error_set(err, LN_ERR_DATA,
-                                "target '%s' has more than two values (%.17g, %.17g, ...); lanner trains "
-                                "binary classifiers", target->name, other, value);
-        }
-        labels[i] = 0;
+        labels[i] = value == positive_value;
+        positive_seen |= value == positive_value;
+
+        size_t k = 0;
+        while (k < distinct && values[k] != value)
+            k++;
+        if (k == distinct && distinct < 3)
+            values[distinct++] = value;
     }
 
-    if (!seen_positive)
-        return ln_error_set(err, LN_ERR_DATA, "positive value %s never occurs in target '%s'; set 'positive' "
-                            "to a value the target takes", positive, target->name);
-    if (isnan(other))
-        return ln_error_set(err, LN_ERR_DATA,
-                            "target '%s' has a single value (%s) in every row; a model needs both classes",
-                            target->name, positive);
-    return LN_OK;
+    char found[512] = "";
+    for (size_t k = 0; k < distinct; k++) {
+        char text[32];
+        snprintf(text, sizeof text, "%.17g", values[k]);
+        list_append(found, sizeof found, text);
+    }
+    return check_two_values(target->name, positive, positive_seen, distinct, found, err);
 }
 
 static ln_status check_no_missing_target(const ln_column *target, size_t n, ln_error *err)

@@ -83,8 +83,6 @@ static ln_status load_data(run_context *run, ln_error *err)
         return ln_error_prefix(err, "%s: loading data", pipeline->path);
 
     ln_hash_table(run->data, run->result->data_hash);
-    ln_log(LN_LOG_INFO, "loaded %zu rows x %zu columns from %s", run->data->n_rows, run->data->n_cols,
-           run->data_source);
     return LN_OK;
 }
 

@@ -169,6 +169,23 @@ static ln_status join_run_path(run_context *run, const char *file, char *out, si
     return ln_path_join(run->result->run_dir, file, out, capacity, err);
 }
 
+/* Saves the three splits as CSV, so another tool can be trained and tested on exactly the same rows. */
+static ln_status write_splits(run_context *run, ln_error *err)
+{
+    const run_split *splits[3] = {&run->train, &run->valid, &run->test};
+    const char *names[3] = {"train.csv", "valid.csv", "test.csv"};
+    char path[PATH_MAX];
+
+    for (int i = 0; i < 3; i++) {
+        ln_status status = join_run_path(run, names[i], path, sizeof path, err);
+        if (status == LN_OK)
+            status = ln_table_write_csv(splits[i]->table, path, err);
+        if (status != LN_OK)
+            return status;
+    }
+    return LN_OK;
+}
+
 ln_status run_write_model(run_context *run, ln_error *err)
 {
     char pipeline_copy[PATH_MAX];
@@ -191,6 +208,8 @@ ln_status run_write_model(run_context *run, ln_error *err)
         status = ln_model_save(run->model, run->result->model_path, err);
     if (status == LN_OK)
         status = ln_write_file_atomic(pipeline_copy, run->pipeline->text, strlen(run->pipeline->text), err);
+    if (status == LN_OK && run->options->save_splits)
+        status = write_splits(run, err);
     return status;
 }
 

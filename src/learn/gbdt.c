@@ -1,0 +1,826 @@
+/*
+ * Histogram gradient boosting for binary log loss, grown leaf-wise.
+ *
+ * Binned data are stored row-major (bins[row * n_features + feature]), one
+ * byte per value. A leaf holds a scattered subset of rows, so building its
+ * histogram touches one contiguous run of bytes and one gradient pair per
+ * row, where a column-major layout would touch a separate cache line per
+ * feature per row.
+ *
+ * Determinism: a histogram is summed over fixed row chunks whose size
+ * depends only on the leaf's row count, and the chunks are added in chunk
+ * order, so the sums (and so the model) are the same for any thread count.
+ */
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lanner/log.h"
+#include "learn/learn_internal.h"
+
+/* Rows per histogram chunk, and the chunk count cap (bigger leaves get bigger chunks). */
+#define HIST_CHUNK_ROWS 16384
+#define HIST_MAX_CHUNKS 32
+
+/* Rows per task in row-parallel loops (binning, score updates). */
+#define ROW_BLOCK 65536
+
+/* Histograms kept at once may use at most this many bytes. */
+#define HIST_MAX_BYTES (4ull << 30)
+
+typedef struct leaf {
+    size_t begin, end; /* rows[begin..end) */
+    int node;
+    int depth;
+    gbdt_bin total;
+    gbdt_bin *hist; /* NULL once the leaf cannot split */
+    gbdt_split split;
+} leaf;
+
+typedef struct trainer {
+    const ln_train_params *params;
+    gbdt_split_params split_params;
+    ln_model *model;
+    learn_pool *pool;
+
+    size_t n_rows;
+    size_t n_features;
+    uint8_t *bins;         /* row-major training bins */
+    size_t *bin_offsets;   /* feature -> first bin in a histogram */
+    size_t total_bins;
+
+    double *gradients;     /* per row */
+    double *hessians;
+    double *scores;        /* raw training scores */
+    const double *labels;
+
+    uint32_t *rows;        /* partition of the sampled rows by leaf */
+    uint32_t *scratch;
+    size_t n_sampled;
+
+    int *active;           /* features drawn for this tree */
+    int n_active;
+
+    gbdt_bin *hist_memory; /* max_leaves histograms */
+    gbdt_bin **free_hists;
+    int n_free_hists;
+    gbdt_bin *chunk_hists; /* HIST_MAX_CHUNKS histograms */
+
+    leaf *leaves;
+    int n_leaves;
+
+    /* Validation data. */
+    size_t n_valid;
+    uint8_t *valid_bins;
+    double *valid_scores;
+    const double *valid_labels;
+} trainer;
+
+/* ---- binning ---- */
+
+typedef struct bin_job {
+    const ln_model *model;
+    const ln_column **columns;
+    uint8_t **category_maps;
+    uint8_t *out;
+    size_t n_rows;
+    size_t n_features;
+} bin_job;
+
+static void bin_rows_task(void *context, size_t task)
+{
+    bin_job *job = context;
+    size_t begin = task * ROW_BLOCK;
+    size_t end = begin + ROW_BLOCK < job->n_rows ? begin + ROW_BLOCK : job->n_rows;
+
+    for (size_t f = 0; f < job->n_features; f++) {
+        const learn_feature *feature = &job->model->features[f];
+        const ln_column *column = job->columns[f];
+        uint8_t *out = job->out + f;
+        size_t stride = job->n_features;
+
+        if (feature->type == LN_TYPE_CATEGORY) {
+            const uint8_t *map = job->category_maps[f];
+            int32_t count = column->dict != NULL ? ln_dict_count(column->dict) : 0;
+            for (size_t r = begin; r < end; r++) {
+                int32_t code = column->codes[r];
+                out[r * stride] = code >= 0 && code < count ? map[code + 1] : LEARN_MISSING_BIN;
+            }
+        } else {
+            for (size_t r = begin; r < end; r++)
+                out[r * stride] = learn_numeric_bin(feature, column->values[r]);
+        }
+    }
+}
+
+/* Bins every row of a table whose columns match the model's features. */
+static ln_status bin_table(const ln_model *model, const ln_column **columns, size_t n_rows, learn_pool *pool,
+                           uint8_t **out, ln_error *err)
+{
+    size_t n_features = model->n_features;
+    uint8_t *bins = malloc(n_rows * n_features + 1);
+    uint8_t **maps = calloc(n_features, sizeof *maps);
+    ln_status status = LN_OK;
+
+    if (bins == NULL || maps == NULL) {
+        status = ln_error_set(err, LN_ERR_NOMEM, "out of memory binning %zu rows x %zu features", n_rows,
+                              n_features);
+        goto done;
+    }
+    for (size_t f = 0; f < n_features && status == LN_OK; f++)
+        if (model->features[f].type == LN_TYPE_CATEGORY)
+            status = learn_category_bin_map(&model->features[f], columns[f], &maps[f], err);
+    if (status != LN_OK)
+        goto done;
+
+    bin_job job = {model, columns, maps, bins, n_rows, n_features};
+    learn_pool_run(pool, (n_rows + ROW_BLOCK - 1) / ROW_BLOCK, bin_rows_task, &job);
+
+done:
+    if (maps != NULL)
+        for (size_t f = 0; f < n_features; f++)
+            free(maps[f]);
+    free(maps);
+    if (status != LN_OK) {
+        free(bins);
+        return status;
+    }
+    *out = bins;
+    return LN_OK;
+}
+
+typedef struct edges_job {
+    ln_model *model;
+    const ln_column **columns;
+    size_t n_rows;
+    const ln_train_params *params;
+    ln_status *statuses;
+    ln_error *errors;
+} edges_job;
+
+static void edges_task(void *context, size_t f)
+{
+    edges_job *job = context;
+    learn_feature *feature = &job->model->features[f];
+
+    if (feature->type == LN_TYPE_CATEGORY)
+        job->statuses[f] = learn_build_category_bins(feature, job->columns[f], job->n_rows,
+                                                     LN_LEARN_MAX_TREE_CATEGORIES, &job->errors[f]);
+    else
+        job->statuses[f] = learn_build_numeric_bins(feature, job->columns[f]->values, job->n_rows,
+                                                    job->params->max_bins, job->params->seed + f,
+                                                    &job->errors[f]);
+}
+
+static ln_status build_feature_bins(trainer *t, const ln_column **columns, ln_error *err)
+{
+    size_t n = t->n_features;
+    ln_status *statuses = calloc(n, sizeof *statuses);
+    ln_error *errors = calloc(n, sizeof *errors);
+    ln_status status = LN_OK;
+
+    if (statuses == NULL || errors == NULL) {
+        status = ln_error_set(err, LN_ERR_NOMEM, "out of memory binning features");
+        goto done;
+    }
+    edges_job job = {t->model, columns, t->n_rows, t->params, statuses, errors};
+    learn_pool_run(t->pool, n, edges_task, &job);
+
+    for (size_t f = 0; f < n; f++) {
+        if (statuses[f] != LN_OK) {
+            *err = errors[f];
+            status = statuses[f];
+            goto done;
+        }
+    }
+
+done:
+    free(statuses);
+    free(errors);
+    return status;
+}
+
+/* ---- gradients ---- */
+
+typedef struct gradient_job {
+    trainer *t;
+} gradient_job;
+
+static void gradient_task(void *context, size_t task)
+{
+    trainer *t = ((gradient_job *)context)->t;
+    size_t begin = task * ROW_BLOCK;
+    size_t end = begin + ROW_BLOCK < t->n_rows ? begin + ROW_BLOCK : t->n_rows;
+
+    for (size_t r = begin; r < end; r++) {
+        double p = 1.0 / (1.0 + exp(-t->scores[r]));
+        double h = p * (1.0 - p);
+        t->gradients[r] = p - t->labels[r];
+        t->hessians[r] = h > 1e-16 ? h : 1e-16;
+    }
+}
+
+static void compute_gradients(trainer *t)
+{
+    gradient_job job = {t};
+    learn_pool_run(t->pool, (t->n_rows + ROW_BLOCK - 1) / ROW_BLOCK, gradient_task, &job);
+}
+
+/* ---- histograms ---- */
+
+typedef struct hist_job {
+    trainer *t;
+    size_t begin;
+    size_t chunk_rows;
+    size_t end;
+    gbdt_bin *single_out; /* used when there is one chunk */
+    size_t n_chunks;
+    gbdt_bin *out;
+} hist_job;
+
+static void accumulate_rows(const trainer *t, size_t begin, size_t end, gbdt_bin *hist)
+{
+    const uint32_t *rows = t->rows;
+    const uint8_t *bins = t->bins;
+    const size_t *offsets = t->bin_offsets;
+    const int *active = t->active;
+    int n_active = t->n_active;
+    size_t stride = t->n_features;
+
+    for (size_t i = begin; i < end; i++) {
+        uint32_t r = rows[i];
+        const uint8_t *row_bins = bins + (size_t)r * stride;
+        double g = t->gradients[r];
+        double h = t->hessians[r];
+        for (int k = 0; k < n_active; k++) {
+            int f = active[k];
+            gbdt_bin *bin = &hist[offsets[f] + row_bins[f]];
+            bin->g += g;
+            bin->h += h;
+            bin->n++;
+        }
+    }
+}
+
+static void clear_active(const trainer *t, gbdt_bin *hist)
+{
+    for (int k = 0; k < t->n_active; k++) {
+        int f = t->active[k];
+        memset(&hist[t->bin_offsets[f]], 0, (size_t)t->model->features[f].n_bins * sizeof *hist);
+    }
+}
+
+static void hist_chunk_task(void *context, size_t chunk)
+{
+    hist_job *job = context;
+    gbdt_bin *hist = job->n_chunks == 1 ? job->out : job->t->chunk_hists + chunk * job->t->total_bins;
+    size_t begin = job->begin + chunk * job->chunk_rows;
+    size_t end = begin + job->chunk_rows < job->end ? begin + job->chunk_rows : job->end;
+
+    clear_active(job->t, hist);
+    accumulate_rows(job->t, begin, end, hist);
+}
+
+/* Adds the chunk histograms in chunk order, one task per active feature. */
+static void hist_reduce_task(void *context, size_t k)
+{
+    hist_job *job = context;
+    trainer *t = job->t;
+    int f = t->active[k];
+    size_t first = t->bin_offsets[f];
+    size_t count = (size_t)t->model->features[f].n_bins;
+
+    memcpy(&job->out[first], &t->chunk_hists[first], count * sizeof *job->out);
+    for (size_t c = 1; c < job->n_chunks; c++) {
+        const gbdt_bin *chunk = t->chunk_hists + c * t->total_bins + first;
+        for (size_t b = 0; b < count; b++) {
+            job->out[first + b].g += chunk[b].g;
+            job->out[first + b].h += chunk[b].h;
+            job->out[first + b].n += chunk[b].n;
+        }
+    }
+}
+
+static void build_histogram(trainer *t, size_t begin, size_t end, gbdt_bin *out)
+{
+    size_t count = end - begin;
+    size_t n_chunks = (count + HIST_CHUNK_ROWS - 1) / HIST_CHUNK_ROWS;
+    if (n_chunks > HIST_MAX_CHUNKS)
+        n_chunks = HIST_MAX_CHUNKS;
+    if (n_chunks == 0)
+        n_chunks = 1;
+
+    hist_job job = {t, begin, (count + n_chunks - 1) / n_chunks, end, out, n_chunks, out};
+    learn_pool_run(t->pool, n_chunks, hist_chunk_task, &job);
+    if (n_chunks > 1)
+        learn_pool_run(t->pool, (size_t)t->n_active, hist_reduce_task, &job);
+}
+
+static void subtract_histogram(const trainer *t, gbdt_bin *parent, const gbdt_bin *child)
+{
+    for (int k = 0; k < t->n_active; k++) {
+        int f = t->active[k];
+        size_t first = t->bin_offsets[f];
+        for (int b = 0; b < t->model->features[f].n_bins; b++) {
+            parent[first + b].g -= child[first + b].g;
+            parent[first + b].h -= child[first + b].h;
+            parent[first + b].n -= child[first + b].n;
+        }
+    }
+}
+
+/* Histograms come from a pool of max_leaves buffers, enough for every leaf at once. */
+static gbdt_bin *take_histogram(trainer *t)
+{
+    assert(t->n_free_hists > 0);
+    return t->free_hists[--t->n_free_hists];
+}
+
+static void give_histogram(trainer *t, gbdt_bin *hist)
+{
+    if (hist != NULL)
+        t->free_hists[t->n_free_hists++] = hist;
+}
+
+/* ---- tree growth ---- */
+
+static void find_best_split(trainer *t, leaf *l)
+{
+    const ln_train_params *params = t->params;
+
+    memset(&l->split, 0, sizeof l->split);
+    l->split.feature = -1;
+    if (params->max_depth > 0 && l->depth >= params->max_depth)
+        return;
+    if (l->total.n < 2 * (int64_t)params->min_data_in_leaf)
+        return;
+
+    for (int k = 0; k < t->n_active; k++) {
+        int f = t->active[k];
+        const learn_feature *feature = &t->model->features[f];
+        const gbdt_bin *hist = l->hist + t->bin_offsets[f];
+        if (feature->type == LN_TYPE_CATEGORY)
+            gbdt_best_category_split(hist, feature->n_bins, &l->total, f, &t->split_params, &l->split);
+        else
+            gbdt_best_numeric_split(hist, feature->n_bins, &l->total, f, &t->split_params, &l->split);
+    }
+}
+
+static int bin_goes_left(const learn_node *node, const learn_bin_set *sets, unsigned bin)
+{
+    if (bin == LEARN_MISSING_BIN)
+        return node->default_left;
+    if (node->categorical)
+        return learn_bin_set_has(&sets[node->cat_set], bin);
+    return bin <= node->split_bin;
+}
+
+/* Stable partition of a leaf's rows: left rows first, both sides in their old order. */
+static size_t partition_rows(trainer *t, const leaf *l, const learn_node *node, const learn_bin_set *sets)
+{
+    size_t n_left = 0;
+    size_t n_right = 0;
+    size_t stride = t->n_features;
+    int f = node->feature;
+
+    for (size_t i = l->begin; i < l->end; i++) {
+        uint32_t r = t->rows[i];
+        if (bin_goes_left(node, sets, t->bins[(size_t)r * stride + (size_t)f]))
+            t->rows[l->begin + n_left++] = r;
+        else
+            t->scratch[n_right++] = r;
+    }
+    memcpy(t->rows + l->begin + n_left, t->scratch, n_right * sizeof *t->rows);
+    return l->begin + n_left;
+}
+
+static void init_leaf_node(learn_node *node)
+{
+    memset(node, 0, sizeof *node);
+    node->left = -1;
+    node->right = -1;
+    node->feature = -1;
+}
+
+static void split_leaf(trainer *t, learn_tree *tree, int index)
+{
+    leaf parent = t->leaves[index];
+    const gbdt_split *s = &parent.split;
+    learn_node *node = &tree->nodes[parent.node];
+
+    node->feature = s->feature;
+    node->categorical = (uint8_t)s->categorical;
+    node->default_left = (uint8_t)s->default_left;
+    node->gain = s->gain;
+    if (s->categorical) {
+        tree->cat_sets[tree->n_cat_sets] = s->left_bins;
+        node->cat_set = (uint32_t)tree->n_cat_sets++;
+    } else {
+        node->split_bin = (uint16_t)s->split_bin;
+        node->threshold = t->model->features[s->feature].edges[s->split_bin - 1];
+    }
+    node->left = tree->n_nodes;
+    node->right = tree->n_nodes + 1;
+    init_leaf_node(&tree->nodes[tree->n_nodes++]);
+    init_leaf_node(&tree->nodes[tree->n_nodes++]);
+
+    size_t middle = partition_rows(t, &parent, node, tree->cat_sets);
+    assert((int64_t)(middle - parent.begin) == s->left.n);
+
+    leaf left = {.begin = parent.begin, .end = middle, .node = node->left, .depth = parent.depth + 1,
+                 .total = s->left};
+    leaf right = {.begin = middle, .end = parent.end, .node = node->right, .depth = parent.depth + 1,
+                  .total = s->right};
+
+    /* Build the smaller child and derive the larger one from the parent. */
+    leaf *smaller = left.total.n <= right.total.n ? &left : &right;
+    leaf *larger = smaller == &left ? &right : &left;
+    smaller->hist = take_histogram(t);
+    build_histogram(t, smaller->begin, smaller->end, smaller->hist);
+    larger->hist = parent.hist;
+    subtract_histogram(t, larger->hist, smaller->hist);
+
+    find_best_split(t, &left);
+    find_best_split(t, &right);
+    t->leaves[index] = left;
+    t->leaves[t->n_leaves++] = right;
+}
+
+static int best_leaf(const trainer *t)
+{
+    int best = -1;
+    for (int i = 0; i < t->n_leaves; i++)
+        if (t->leaves[i].split.gain > 0 && (best < 0 || t->leaves[i].split.gain > t->leaves[best].split.gain))
+            best = i;
+    return best;
+}
+
+static void sample_rows(trainer *t, int iteration)
+{
+    if (t->params->row_subsample >= 1.0) {
+        for (size_t r = 0; r < t->n_rows; r++)
+            t->rows[r] = (uint32_t)r;
+        t->n_sampled = t->n_rows;
+        return;
+    }
+
+    learn_rng rng;
+    learn_rng_seed(&rng, t->params->seed, 0x726f7773u + (uint64_t)iteration * 2);
+    size_t n = 0;
+    for (size_t r = 0; r < t->n_rows; r++)
+        if (learn_rng_uniform(&rng) < t->params->row_subsample)
+            t->rows[n++] = (uint32_t)r;
+    if (n == 0)
+        t->rows[n++] = (uint32_t)(learn_rng_next(&rng) % t->n_rows);
+    t->n_sampled = n;
+}
+
+static void sample_features(trainer *t, int iteration)
+{
+    int n = (int)t->n_features;
+    int want = (int)(t->params->feature_subsample * n + 0.5);
+    if (want < 1)
+        want = 1;
+    if (want >= n) {
+        for (int f = 0; f < n; f++)
+            t->active[f] = f;
+        t->n_active = n;
+        return;
+    }
+
+    /* Partial Fisher-Yates shuffle, then sort the draw so features are scanned in index order. */
+    learn_rng rng;
+    learn_rng_seed(&rng, t->params->seed, 0x66656174u + (uint64_t)iteration * 2 + 1);
+    int *order = t->active;
+    for (int f = 0; f < n; f++)
+        order[f] = f;
+    for (int i = 0; i < want; i++) {
+        int j = i + (int)(learn_rng_next(&rng) % (uint64_t)(n - i));
+        int swap = order[i];
+        order[i] = order[j];
+        order[j] = swap;
+    }
+    for (int i = 1; i < want; i++)
+        for (int j = i; j > 0 && order[j - 1] > order[j]; j--) {
+            int swap = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = swap;
+        }
+    t->n_active = want;
+}
+
+static gbdt_bin histogram_total(const trainer *t, const gbdt_bin *hist)
+{
+    int f = t->active[0];
+    gbdt_bin total = {0, 0, 0};
+    for (int b = 0; b < t->model->features[f].n_bins; b++) {
+        total.g += hist[t->bin_offsets[f] + (size_t)b].g;
+        total.h += hist[t->bin_offsets[f] + (size_t)b].h;
+        total.n += hist[t->bin_offsets[f] + (size_t)b].n;
+    }
+    return total;
+}
+
+/* Grows one tree into tree (whose node and set arrays hold max_leaves leaves). */
+static void grow_tree(trainer *t, int iteration, learn_tree *tree)
+{
+    sample_rows(t, iteration);
+    sample_features(t, iteration);
+
+    tree->n_nodes = 1;
+    tree->n_cat_sets = 0;
+    init_leaf_node(&tree->nodes[0]);
+
+    leaf *root = &t->leaves[0];
+    memset(root, 0, sizeof *root);
+    root->end = t->n_sampled;
+    root->hist = take_histogram(t);
+    build_histogram(t, 0, t->n_sampled, root->hist);
+    root->total = histogram_total(t, root->hist);
+    t->n_leaves = 1;
+    find_best_split(t, root);
+
+    while (t->n_leaves < t->params->max_leaves) {
+        int index = best_leaf(t);
+        if (index < 0)
+            break;
+        split_leaf(t, tree, index);
+    }
+
+    for (int i = 0; i < t->n_leaves; i++) {
+        leaf *l = &t->leaves[i];
+        double weight = gbdt_leaf_weight(l->total.g, l->total.h, &t->split_params);
+        tree->nodes[l->node].value = t->params->learning_rate * weight;
+        give_histogram(t, l->hist);
+        l->hist = NULL;
+    }
+}
+
+/* ---- scores ---- */
+
+static double binned_tree_value(const learn_tree *tree, const uint8_t *row_bins)
+{
+    int32_t i = 0;
+    while (tree->nodes[i].left >= 0) {
+        const learn_node *node = &tree->nodes[i];
+        i = bin_goes_left(node, tree->cat_sets, row_bins[node->feature]) ? node->left : node->right;
+    }
+    return tree->nodes[i].value;
+}
+
+typedef struct score_job {
+    const learn_tree *tree;
+    const uint8_t *bins;
+    size_t n_features;
+    size_t n_rows;
+    double *scores;
+} score_job;
+
+static void score_task(void *context, size_t task)
+{
+    score_job *job = context;
+    size_t begin = task * ROW_BLOCK;
+    size_t end = begin + ROW_BLOCK < job->n_rows ? begin + ROW_BLOCK : job->n_rows;
+
+    for (size_t r = begin; r < end; r++)
+        job->scores[r] += binned_tree_value(job->tree, job->bins + r * job->n_features);
+}
+
+static void add_tree_scores(trainer *t, const learn_tree *tree, const uint8_t *bins, size_t n_rows,
+                            double *scores)
+{
+    score_job job = {tree, bins, t->n_features, n_rows, scores};
+    learn_pool_run(t->pool, (n_rows + ROW_BLOCK - 1) / ROW_BLOCK, score_task, &job);
+}
+
+/* Adds the new tree to the training scores, through the partition when every row was in it. */
+static void update_train_scores(trainer *t, const learn_tree *tree)
+{
+    if (t->n_sampled != t->n_rows) {
+        add_tree_scores(t, tree, t->bins, t->n_rows, t->scores);
+        return;
+    }
+    for (int i = 0; i < t->n_leaves; i++) {
+        const leaf *l = &t->leaves[i];
+        double value = tree->nodes[l->node].value;
+        for (size_t k = l->begin; k < l->end; k++)
+            t->scores[t->rows[k]] += value;
+    }
+}
+
+static double softplus(double x)
+{
+    return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+static double mean_log_loss(const double *scores, const double *labels, size_t n)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += labels[i] > 0.5 ? softplus(-scores[i]) : softplus(scores[i]);
+    return sum / (double)n;
+}
+
+/* ---- setup ---- */
+
+static ln_status allocate_trainer(trainer *t, ln_error *err)
+{
+    const ln_train_params *params = t->params;
+    size_t n_features = t->n_features;
+
+    t->bin_offsets = malloc(n_features * sizeof *t->bin_offsets);
+    if (t->bin_offsets == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory");
+    t->total_bins = 0;
+    for (size_t f = 0; f < n_features; f++) {
+        t->bin_offsets[f] = t->total_bins;
+        t->total_bins += (size_t)t->model->features[f].n_bins;
+    }
+
+    size_t hist_bytes = t->total_bins * sizeof(gbdt_bin);
+    unsigned long long pool_bytes = (unsigned long long)hist_bytes * (unsigned long long)params->max_leaves;
+    if (pool_bytes > HIST_MAX_BYTES)
+        return ln_error_set(err, LN_ERR_LIMIT,
+                            "histograms for %d leaves x %zu bins need %llu bytes, more than the limit of %llu; "
+                            "lower max_leaves or max_bins",
+                            params->max_leaves, t->total_bins, pool_bytes, (unsigned long long)HIST_MAX_BYTES);
+
+    size_t n_rows = t->n_rows;
+    t->gradients = malloc(n_rows * sizeof *t->gradients);
+    t->hessians = malloc(n_rows * sizeof *t->hessians);
+    t->scores = malloc(n_rows * sizeof *t->scores);
+    t->rows = malloc(n_rows * sizeof *t->rows);
+    t->scratch = malloc(n_rows * sizeof *t->scratch);
+    t->active = malloc(n_features * sizeof *t->active);
+    t->hist_memory = malloc((size_t)pool_bytes);
+    t->free_hists = malloc((size_t)params->max_leaves * sizeof *t->free_hists);
+    t->chunk_hists = malloc(HIST_MAX_CHUNKS * hist_bytes);
+    t->leaves = malloc((size_t)params->max_leaves * sizeof *t->leaves);
+    t->model->trees = calloc((size_t)params->trees, sizeof *t->model->trees);
+    if (t->gradients == NULL || t->hessians == NULL || t->scores == NULL || t->rows == NULL ||
+        t->scratch == NULL || t->active == NULL || t->hist_memory == NULL || t->free_hists == NULL ||
+        t->chunk_hists == NULL || t->leaves == NULL || t->model->trees == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory allocating training buffers for %zu rows", n_rows);
+
+    for (int i = 0; i < params->max_leaves; i++)
+        t->free_hists[i] = t->hist_memory + (size_t)i * t->total_bins;
+    t->n_free_hists = params->max_leaves;
+    return LN_OK;
+}
+
+static void free_trainer(trainer *t)
+{
+    free(t->bins);
+    free(t->bin_offsets);
+    free(t->gradients);
+    free(t->hessians);
+    free(t->scores);
+    free(t->rows);
+    free(t->scratch);
+    free(t->active);
+    free(t->hist_memory);
+    free(t->free_hists);
+    free(t->chunk_hists);
+    free(t->leaves);
+    free(t->valid_bins);
+    free(t->valid_scores);
+}
+
+static ln_status new_tree_buffers(learn_tree *tree, int max_leaves, ln_error *err)
+{
+    tree->nodes = malloc((size_t)(2 * max_leaves - 1) * sizeof *tree->nodes);
+    tree->cat_sets = malloc((size_t)max_leaves * sizeof *tree->cat_sets);
+    if (tree->nodes == NULL || tree->cat_sets == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory growing a tree");
+    return LN_OK;
+}
+
+/* Shrinks a grown tree's arrays to their used size. */
+static void fit_tree_buffers(learn_tree *tree)
+{
+    learn_node *nodes = realloc(tree->nodes, (size_t)tree->n_nodes * sizeof *nodes);
+    if (nodes != NULL)
+        tree->nodes = nodes;
+    if (tree->n_cat_sets == 0) {
+        free(tree->cat_sets);
+        tree->cat_sets = NULL;
+        return;
+    }
+    learn_bin_set *sets = realloc(tree->cat_sets, (size_t)tree->n_cat_sets * sizeof *sets);
+    if (sets != NULL)
+        tree->cat_sets = sets;
+}
+
+static ln_status prepare_validation(trainer *t, const ln_table *valid, const double *valid_labels, ln_error *err)
+{
+    const ln_column **columns = calloc(t->n_features, sizeof *columns);
+    if (columns == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory");
+
+    ln_status status = learn_match_columns(t->model, valid, "validation table", columns, err);
+    if (status == LN_OK)
+        status = bin_table(t->model, columns, valid->n_rows, t->pool, &t->valid_bins, err);
+    free(columns);
+    if (status != LN_OK)
+        return status;
+
+    t->n_valid = valid->n_rows;
+    t->valid_labels = valid_labels;
+    t->valid_scores = malloc((t->n_valid ? t->n_valid : 1) * sizeof *t->valid_scores);
+    if (t->valid_scores == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < t->n_valid; i++)
+        t->valid_scores[i] = t->model->base_score;
+    return LN_OK;
+}
+
+static double base_log_odds(const double *labels, size_t n)
+{
+    double positives = 0;
+    for (size_t i = 0; i < n; i++)
+        positives += labels[i];
+    double rate = positives / (double)n;
+    return log(rate / (1.0 - rate));
+}
+
+/* ---- training loop ---- */
+
+ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_table *train, const double *labels,
+                     const ln_column **train_columns, const ln_table *valid, const double *valid_labels,
+                     learn_pool *pool, ln_error *err)
+{
+    trainer t;
+    memset(&t, 0, sizeof t);
+    t.params = params;
+    t.split_params = (gbdt_split_params){params->lambda_l1, params->lambda_l2, params->min_sum_hessian,
+                                         params->min_data_in_leaf, params->min_gain_to_split};
+    t.model = model;
+    t.pool = pool;
+    t.n_rows = train->n_rows;
+    t.n_features = model->n_features;
+    t.labels = labels;
+    model->base_score = base_log_odds(labels, t.n_rows);
+
+    learn_tree tree = {0};
+    ln_status status = build_feature_bins(&t, train_columns, err);
+    if (status == LN_OK)
+        status = bin_table(model, train_columns, t.n_rows, pool, &t.bins, err);
+    if (status == LN_OK)
+        status = allocate_trainer(&t, err);
+    if (status == LN_OK && valid != NULL && valid->n_rows > 0)
+        status = prepare_validation(&t, valid, valid_labels, err);
+    if (status != LN_OK)
+        goto done;
+
+    for (size_t r = 0; r < t.n_rows; r++)
+        t.scores[r] = model->base_score;
+
+    int patience = t.n_valid > 0 ? params->early_stopping_rounds : 0;
+    double best_loss = INFINITY;
+    int best_trees = 0;
+
+    for (int iteration = 0; iteration < params->trees; iteration++) {
+        status = new_tree_buffers(&tree, params->max_leaves, err);
+        if (status != LN_OK)
+            goto done;
+
+        compute_gradients(&t);
+        grow_tree(&t, iteration, &tree);
+        if (tree.n_nodes == 1) {
+            ln_log(LN_LOG_INFO, "boosting stopped after %d trees: no split improves the loss", iteration);
+            learn_tree_clear(&tree);
+            break;
+        }
+        update_train_scores(&t, &tree);
+        if (t.n_valid > 0)
+            add_tree_scores(&t, &tree, t.valid_bins, t.n_valid, t.valid_scores);
+        fit_tree_buffers(&tree);
+        model->trees[model->n_trees++] = tree;
+        memset(&tree, 0, sizeof tree);
+        ln_progress("trees", iteration + 1, params->trees);
+
+        if (t.n_valid == 0)
+            continue;
+        double loss = mean_log_loss(t.valid_scores, t.valid_labels, t.n_valid);
+        if (loss < best_loss) {
+            best_loss = loss;
+            best_trees = model->n_trees;
+        }
+        if (patience > 0 && model->n_trees - best_trees >= patience) {
+            ln_log(LN_LOG_INFO, "early stopping at %d trees: best validation log loss %.6f at %d trees",
+                   model->n_trees, best_loss, best_trees);
+            break;
+        }
+    }
+
+    /* Keep the trees up to the best validation loss. */
+    if (patience > 0 && best_trees > 0)
+        while (model->n_trees > best_trees)
+            learn_tree_clear(&model->trees[--model->n_trees]);
+
+done:
+    learn_tree_clear(&tree);
+    free_trainer(&t);
+    return status;
+}

@@ -1,0 +1,189 @@
+/*
+ * Split search on one feature's histogram, for the binary log-loss
+ * objective. A child with gradient sum G and hessian sum H scores
+ * T(G)^2 / (H + lambda_l2), T being the L1 soft threshold; a split's gain is
+ * left + right - parent (no factor 1/2, as in LightGBM and XGBoost), and it
+ * must exceed min_gain_to_split.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn/learn_internal.h"
+
+/* Added to the hessian when ordering categories, so a category with few rows is not placed at an extreme. */
+#define CATEGORY_SMOOTHING 10.0
+
+/* Extra L2 penalty on categorical splits, which can fit noise by choosing any subset. */
+#define CATEGORY_EXTRA_L2 10.0
+
+/* A category needs this many rows in the node to be ordered; rarer ones go right with the pooled bin. */
+#define CATEGORY_MIN_NODE_ROWS 10
+
+static double soft_threshold(double g, double l1)
+{
+    if (g > l1)
+        return g - l1;
+    if (g < -l1)
+        return g + l1;
+    return 0.0;
+}
+
+static double child_score(double g, double h, double l1, double l2)
+{
+    double t = soft_threshold(g, l1);
+    return t * t / (h + l2);
+}
+
+double gbdt_leaf_weight(double g, double h, const gbdt_split_params *params)
+{
+    double denominator = h + params->lambda_l2;
+    if (denominator <= 0)
+        return 0.0;
+    return -soft_threshold(g, params->lambda_l1) / denominator;
+}
+
+static gbdt_bin bin_add(gbdt_bin a, gbdt_bin b)
+{
+    gbdt_bin sum = {a.g + b.g, a.h + b.h, a.n + b.n};
+    return sum;
+}
+
+static gbdt_bin bin_sub(gbdt_bin a, gbdt_bin b)
+{
+    gbdt_bin difference = {a.g - b.g, a.h - b.h, a.n - b.n};
+    return difference;
+}
+
+static int children_allowed(const gbdt_bin *left, const gbdt_bin *right, const gbdt_split_params *params)
+{
+    return left->n >= params->min_data_in_leaf && right->n >= params->min_data_in_leaf &&
+           left->h >= params->min_sum_hessian && right->h >= params->min_sum_hessian;
+}
+
+/*
+ * Scores one candidate: left and right already hold every row, missing ones
+ * included. Returns the gain, or -INFINITY when a child is too small.
+ */
+static double split_gain(const gbdt_bin *left, const gbdt_bin *right, double parent_score, double l2,
+                         const gbdt_split_params *params)
+{
+    if (!children_allowed(left, right, params))
+        return -INFINITY;
+    return child_score(left->g, left->h, params->lambda_l1, l2) +
+           child_score(right->g, right->h, params->lambda_l1, l2) - parent_score;
+}
+
+static int improves(double gain, const gbdt_split *best, const gbdt_split_params *params)
+{
+    return gain > best->gain && gain > params->min_gain_to_split;
+}
+
+void gbdt_best_numeric_split(const gbdt_bin *hist, int n_bins, const gbdt_bin *total, int feature,
+                             const gbdt_split_params *params, gbdt_split *best)
+{
+    const gbdt_bin missing = hist[LEARN_MISSING_BIN];
+    double l2 = params->lambda_l2;
+    double parent = child_score(total->g, total->h, params->lambda_l1, l2);
+    gbdt_bin cumulative = {0, 0, 0};
+
+    for (int b = 1; b < n_bins - 1; b++) {
+        cumulative = bin_add(cumulative, hist[b]);
+        if (hist[b].n == 0)
+            continue;
+
+        /* Missing rows to the right. */
+        gbdt_bin left = cumulative;
+        gbdt_bin right = bin_sub(*total, left);
+        double gain = split_gain(&left, &right, parent, l2, params);
+        if (improves(gain, best, params)) {
+            /* Without missing rows in this node, unseen missing values follow the larger child. */
+            int default_left = missing.n == 0 && left.n >= right.n;
+            *best = (gbdt_split){gain, feature, 0, b, default_left, {{0}}, left, right};
+        }
+
+        if (missing.n == 0)
+            continue;
+        left = bin_add(cumulative, missing);
+        right = bin_sub(*total, left);
+        gain = split_gain(&left, &right, parent, l2, params);
+        if (improves(gain, best, params))
+            *best = (gbdt_split){gain, feature, 0, b, 1, {{0}}, left, right};
+    }
+}
+
+typedef struct ordered_bin {
+    int bin;
+    double ratio;
+} ordered_bin;
+
+static int compare_ratio(const void *a, const void *b)
+{
+    const ordered_bin *x = a;
+    const ordered_bin *y = b;
+    if (x->ratio != y->ratio)
+        return x->ratio < y->ratio ? -1 : 1;
+    return x->bin - y->bin;
+}
+
+/*
+ * Evaluates the prefix splits of the ordered categories, prefixes taken
+ * from the front (direction +1) or from the back (-1). Categories outside
+ * the order (too rare in this node) always go right.
+ */
+static void scan_category_prefixes(const gbdt_bin *hist, const ordered_bin *order, int m, int direction,
+                                   const gbdt_bin *total, int feature, double parent, double l2,
+                                   const gbdt_split_params *params, gbdt_split *best)
+{
+    const gbdt_bin missing = hist[LEARN_MISSING_BIN];
+    gbdt_bin cumulative = {0, 0, 0};
+
+    for (int k = 0; k < m - 1; k++) {
+        int index = direction > 0 ? k : m - 1 - k;
+        cumulative = bin_add(cumulative, hist[order[index].bin]);
+
+        for (int missing_left = 0; missing_left <= (missing.n > 0); missing_left++) {
+            gbdt_bin left = missing_left ? bin_add(cumulative, missing) : cumulative;
+            gbdt_bin right = bin_sub(*total, left);
+            double gain = split_gain(&left, &right, parent, l2, params);
+            if (!improves(gain, best, params))
+                continue;
+
+            gbdt_split split = {gain, feature, 1, 0, missing_left, {{0}}, left, right};
+            if (missing.n == 0)
+                split.default_left = left.n >= right.n;
+            for (int j = 0; j <= k; j++)
+                learn_bin_set_add(&split.left_bins, (unsigned)order[direction > 0 ? j : m - 1 - j].bin);
+            *best = split;
+        }
+    }
+}
+
+/*
+ * Categorical split in the manner of LightGBM: order the categories by
+ * G / (H + smoothing), which for a convex loss puts the best binary
+ * partition among the prefixes of that order (Fisher 1958 for squared
+ * error), then scan the prefixes.
+ */
+void gbdt_best_category_split(const gbdt_bin *hist, int n_bins, const gbdt_bin *total, int feature,
+                              const gbdt_split_params *params, gbdt_split *best)
+{
+    ordered_bin order[256];
+    int m = 0;
+
+    for (int b = 1; b < n_bins; b++) {
+        if (hist[b].n < CATEGORY_MIN_NODE_ROWS)
+            continue;
+        order[m].bin = b;
+        order[m].ratio = hist[b].g / (hist[b].h + CATEGORY_SMOOTHING);
+        m++;
+    }
+    if (m < 2)
+        return;
+    qsort(order, (size_t)m, sizeof *order, compare_ratio);
+
+    double l2 = params->lambda_l2 + CATEGORY_EXTRA_L2;
+    double parent = child_score(total->g, total->h, params->lambda_l1, l2);
+    scan_category_prefixes(hist, order, m, +1, total, feature, parent, l2, params, best);
+    scan_category_prefixes(hist, order, m, -1, total, feature, parent, l2, params, best);
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Bad pipelines end with a one-line error naming the place, exit code 2, and no run folder.
+source "$(dirname "$0")/lib.sh"
+
+data=$SOURCE_DIR/tests/data/lending_club.csv
+cp "$data" "$SCRATCH/loans.csv"
+
+write_pipeline() {
+    cat >"$SCRATCH/p.yaml" <<YAML
+name: loans
+data:
+  csv: ${1:-loans.csv}
+target: ${2:-Class}
+positive: ${3:-bad}
+baseline:
+  rule: "${4:-int_rate > 20}"
+outcome:
+  true_positive: "0"
+  false_positive: "0"
+  false_negative: "-funded_amnt"
+  true_negative: "0.1 * funded_amnt"
+YAML
+}
+
+write_pipeline
+expect_exit 0 '' "$LANNER" run "$SCRATCH/p.yaml" --quiet --no-register
+check "[ -d '$SCRATCH/runs' ]" "the good pipeline writes a run folder"
+rm -rf "$SCRATCH/runs"
+
+write_pipeline missing.csv
+expect_exit 2 'missing\.csv' "$LANNER" run "$SCRATCH/p.yaml" --quiet
+check "[ ! -e '$SCRATCH/runs' ]" "no run folder after a missing data file"
+
+write_pipeline loans.csv Class bad "int_rat > 20"
+expect_exit 2 "unknown column 'int_rat'.*int_rate" "$LANNER" run "$SCRATCH/p.yaml" --quiet
+
+write_pipeline loans.csv Class bad "int_rate >"
+expect_exit 2 'column [0-9]+' "$LANNER" run "$SCRATCH/p.yaml" --quiet
+
+write_pipeline loans.csv Class nonexistent
+expect_exit 2 "never occurs" "$LANNER" run "$SCRATCH/p.yaml" --quiet
+
+# A single-class target: keep only the good loans.
+awk -F, 'NR == 1 || $NF == "good"' "$data" >"$SCRATCH/good_only.csv"
+write_pipeline good_only.csv
+expect_exit 2 "single value" "$LANNER" run "$SCRATCH/p.yaml" --quiet
+
+write_pipeline loans.csv NoSuchTarget
+expect_exit 2 "'NoSuchTarget'" "$LANNER" run "$SCRATCH/p.yaml" --quiet
+
+write_pipeline
+printf 'lerning_rate: 0.1\n' >>"$SCRATCH/p.yaml"
+expect_exit 2 "p\.yaml:[0-9]+: unknown key 'lerning_rate'" "$LANNER" run "$SCRATCH/p.yaml" --quiet
+
+write_pipeline
+sed -i 's/^target: Class$/target: [Class/' "$SCRATCH/p.yaml"
+expect_exit 2 'p\.yaml:[0-9]+:[0-9]+: invalid YAML' "$LANNER" run "$SCRATCH/p.yaml" --quiet
+
+expect_exit 2 'pipeline file not found' "$LANNER" run "$SCRATCH/nope.yaml" --quiet
+expect_exit 2 'expected one pipeline file' "$LANNER" run
+expect_exit 2 'unknown command' "$LANNER" frobnicate
+
+# Fewer than 100 rows.
+head -50 "$data" >"$SCRATCH/tiny.csv"
+write_pipeline tiny.csv
+expect_exit 2 'at least 100' "$LANNER" run "$SCRATCH/p.yaml" --quiet
+
+check "[ ! -e '$SCRATCH/lanner.db' ] || [ \$(sqlite3 '$SCRATCH/lanner.db' 'select count(*) from versions') -eq 0 ]" \
+    "failed runs register nothing"
+
+finish

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# lanner predict rejects corrupt and truncated model files and data without the model's
+# features with a clear error and exit code, and leaves no output file behind.
+source "$(dirname "$0")/lib.sh"
+
+data=$SOURCE_DIR/tests/data/lending_club.csv
+"$LANNER" run "$SOURCE_DIR/examples/lending-club/pipeline.yaml" --data "$data" --runs-dir "$SCRATCH/runs" \
+    --no-register --json --quiet >"$SCRATCH/run.json"
+model=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["model_path"])' "$SCRATCH/run.json")
+
+size=$(stat -c %s "$model")
+head -c $((size / 2)) "$model" >"$SCRATCH/truncated.lnr"
+expect_exit 1 'truncated\.lnr' "$LANNER" predict --model "$SCRATCH/truncated.lnr" --data "$data" -o "$SCRATCH/out.csv"
+check "[ ! -e '$SCRATCH/out.csv' ]" "no output after a truncated model"
+
+cp "$model" "$SCRATCH/flipped.lnr"
+printf '\xff' | dd of="$SCRATCH/flipped.lnr" bs=1 seek=$((size - 9)) conv=notrunc status=none
+expect_exit 1 'flipped\.lnr' "$LANNER" predict --model "$SCRATCH/flipped.lnr" --data "$data" -o "$SCRATCH/out.csv"
+
+printf 'not a model' >"$SCRATCH/text.lnr"
+expect_exit 1 'text\.lnr' "$LANNER" predict --model "$SCRATCH/text.lnr" --data "$data"
+
+cut -d, -f2- "$data" >"$SCRATCH/no_amount.csv"
+expect_exit 2 'funded_amnt' "$LANNER" predict --model "$model" --data "$SCRATCH/no_amount.csv" -o "$SCRATCH/out.csv"
+check "[ ! -e '$SCRATCH/out.csv' ]" "no output when a feature is missing"
+
+expect_exit 2 'not found|cannot open' "$LANNER" predict --model "$SCRATCH/none.lnr" --data "$data"
+expect_exit 2 'required' "$LANNER" predict --data "$data"
+
+finish

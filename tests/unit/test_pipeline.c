@@ -1,0 +1,250 @@
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lanner/io.h"
+#include "lanner/pipeline.h"
+#include "pipeline/split.h"
+
+static char scratch_dir[64];
+
+static int make_scratch(void **state)
+{
+    (void)state;
+    snprintf(scratch_dir, sizeof scratch_dir, "/tmp/lanner-pipeline-XXXXXX");
+    return mkdtemp(scratch_dir) == NULL ? -1 : 0;
+}
+
+static int remove_scratch(void **state)
+{
+    char command[128];
+
+    (void)state;
+    snprintf(command, sizeof command, "rm -rf '%s'", scratch_dir);
+    return system(command) == 0 ? 0 : -1;
+}
+
+static const char minimal[] =
+    "name: fraud\n"
+    "data:\n"
+    "  sqlite: warehouse.db\n"
+    "  query: SELECT * FROM orders\n"
+    "target: is_fraud\n"
+    "positive: 1\n"
+    "baseline:\n"
+    "  rule: \"billing_country != shipping_country\"\n"
+    "outcome:\n"
+    "  true_positive: 0\n"
+    "  false_positive: \"-2\"\n"
+    "  false_negative: \"-amount - 15\"\n"
+    "  true_negative: \"0.1 * amount\"\n";
+
+/* Writes text as a pipeline file in the scratch folder and loads it. */
+static ln_status load_text(const char *text, ln_pipeline **pipeline, ln_error *err)
+{
+    char path[128];
+
+    snprintf(path, sizeof path, "%s/p.yaml", scratch_dir);
+    assert_int_equal(ln_write_file_atomic(path, text, strlen(text), err), LN_OK);
+    return ln_pipeline_load(path, pipeline, err);
+}
+
+static void config_reads_minimal_pipeline(void **state)
+{
+    (void)state;
+    ln_error err = {0};
+    ln_pipeline *pipeline = NULL;
+
+    assert_int_equal(load_text(minimal, &pipeline, &err), LN_OK);
+    assert_string_equal(pipeline->name, "fraud");
+    assert_string_equal(pipeline->data_sqlite, "warehouse.db");
+    assert_string_equal(pipeline->data_query, "SELECT * FROM orders");
+    assert_string_equal(pipeline->target, "is_fraud");
+    assert_string_equal(pipeline->positive, "1");
+    assert_string_equal(pipeline->payoff[0], "0");
+    assert_string_equal(pipeline->payoff[2], "-amount - 15");
+    assert_string_equal(pipeline->dir, scratch_dir);
+    assert_null(pipeline->time);
+    assert_true(pipeline->valid_share == 0.15);
+    assert_true(pipeline->test_share == 0.2);
+    assert_true(pipeline->max_flag_rate == 1.0);
+    assert_int_equal(pipeline->train.learner, LN_LEARNER_GBDT);
+    ln_pipeline_free(pipeline);
+}
+
+static void config_reads_every_section(void **state)
+{
+    (void)state;
+    ln_error err = {0};
+    ln_pipeline *pipeline = NULL;
+    char text[2048];
+
+    snprintf(text, sizeof text,
+             "%s"
+             "id: order_id\ntime: created_at\nignore: [email, ip]\n"
+             "split: {valid: 0.1, test: 0.3, seed: 11}\n"
+             "model: {type: linear, l2: 0.5, trees: 50, max_leaves: 7, learning_rate: 0.2}\n",
+             minimal);
+    assert_int_equal(load_text(text, &pipeline, &err), LN_OK);
+    assert_string_equal(pipeline->id, "order_id");
+    assert_string_equal(pipeline->time, "created_at");
+    assert_int_equal(pipeline->n_ignore, 2);
+    assert_string_equal(pipeline->ignore[1], "ip");
+    assert_true(pipeline->valid_share == 0.1);
+    assert_true(pipeline->test_share == 0.3);
+    assert_int_equal(pipeline->split_seed, 11);
+    assert_int_equal(pipeline->train.learner, LN_LEARNER_LINEAR);
+    assert_true(pipeline->train.linear_l2 == 0.5);
+    assert_true(pipeline->train.lambda_l2 == 0.5);
+    assert_int_equal(pipeline->train.trees, 50);
+    assert_int_equal(pipeline->train.max_leaves, 7);
+    ln_pipeline_free(pipeline);
+}
+
+typedef struct bad_case {
+    const char *append;      /* text added after the minimal pipeline */
+    const char *replace_from;
+    const char *replace_to;
+    const char *message;     /* a piece the error message must contain */
+} bad_case;
+
+static void config_rejects_bad_files_with_place(void **state)
+{
+    (void)state;
+    const bad_case cases[] = {
+        {"lerning_rate: 1\n", NULL, NULL, "p.yaml:14: unknown key 'lerning_rate' in the top level"},
+        {"model: {type: forest}\n", NULL, NULL, "p.yaml:14: model 'type' must be gbdt or linear, found 'forest'"},
+        {"model: {trees: many}\n", NULL, NULL, "p.yaml:14: 'trees' must be a whole number, found 'many'"},
+        {"model: {learning_rate: 2}\n", NULL, NULL, "'learning_rate' must be between"},
+        {"split: {valid: 0.5, test: 0.5}\n", NULL, NULL, "at least 10% for training"},
+        {"ignore: email\n", NULL, NULL, "'ignore' must be a list"},
+        {"target: again\n", NULL, NULL, "key 'target' appears twice"},
+        {"", "  query: SELECT * FROM orders\n", "", "'sqlite' needs a 'query'"},
+        {"", "name: fraud\n", "name: fr aud\n", "'name' must be 1 to 128 letters"},
+        {"", "positive: 1\n", "", "missing required key 'positive'"},
+        {"", "  true_negative: \"0.1 * amount\"\n", "", "missing required key 'true_negative' in outcome"},
+        {"", "  sqlite: warehouse.db\n", "  sqlite: warehouse.db\n  csv: a.csv\n", "exactly one of 'csv' or 'sqlite'"},
+        {"", "target: is_fraud\n", "target: [is_fraud\n", "invalid YAML"},
+        {"", "  sqlite: warehouse.db\n  query: SELECT * FROM orders\n", "", "'data' must be a mapping"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[2048];
+        ln_error err = {0};
+        ln_pipeline *pipeline = NULL;
+
+        snprintf(text, sizeof text, "%s%s", minimal, cases[i].append);
+        if (cases[i].replace_from != NULL) {
+            char *at = strstr(text, cases[i].replace_from);
+            assert_non_null(at);
+            char rest[2048];
+            snprintf(rest, sizeof rest, "%s", at + strlen(cases[i].replace_from));
+            snprintf(at, sizeof text - (size_t)(at - text), "%s%s", cases[i].replace_to, rest);
+        }
+        ln_status status = load_text(text, &pipeline, &err);
+        if (status == LN_OK || strstr(err.message, cases[i].message) == NULL)
+            fail_msg("case %zu: expected an error containing \"%s\", got status %d: %s", i, cases[i].message,
+                     status, err.message);
+        assert_int_equal(status, LN_ERR_CONFIG);
+        assert_null(pipeline);
+    }
+}
+
+static void config_missing_file_is_not_found(void **state)
+{
+    (void)state;
+    ln_error err = {0};
+    ln_pipeline *pipeline = NULL;
+
+    assert_int_equal(ln_pipeline_load("/nonexistent/p.yaml", &pipeline, &err), LN_ERR_NOT_FOUND);
+    assert_string_equal(err.message, "pipeline file not found: /nonexistent/p.yaml");
+}
+
+static void split_stratified_keeps_rates_and_covers_rows(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    double labels[N];
+    split_rows split;
+    ln_error err = {0};
+    int seen[N] = {0};
+
+    for (int i = 0; i < N; i++)
+        labels[i] = i % 10 == 0;
+    assert_int_equal(split_stratified(labels, N, 0.2, 0.3, 7, &split, &err), LN_OK);
+    assert_int_equal(split.n_train, 500);
+    assert_int_equal(split.n_valid, 200);
+    assert_int_equal(split.n_test, 300);
+
+    size_t positives_test = 0;
+    for (size_t i = 0; i < split.n_test; i++)
+        positives_test += labels[split.test[i]] == 1;
+    assert_int_equal(positives_test, 30);
+
+    size_t *parts[3] = {split.train, split.valid, split.test};
+    size_t counts[3] = {split.n_train, split.n_valid, split.n_test};
+    for (int p = 0; p < 3; p++) {
+        for (size_t i = 0; i < counts[p]; i++)
+            seen[parts[p][i]]++;
+        for (size_t i = 1; i < counts[p]; i++)
+            assert_true(parts[p][i - 1] < parts[p][i]);
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(seen[i], 1);
+
+    /* Same seed, same split; another seed, another split. */
+    split_rows again, other;
+    assert_int_equal(split_stratified(labels, N, 0.2, 0.3, 7, &again, &err), LN_OK);
+    assert_memory_equal(split.test, again.test, split.n_test * sizeof *split.test);
+    assert_int_equal(split_stratified(labels, N, 0.2, 0.3, 8, &other, &err), LN_OK);
+    assert_memory_not_equal(split.test, other.test, split.n_test * sizeof *split.test);
+    split_rows_free(&split);
+    split_rows_free(&again);
+    split_rows_free(&other);
+}
+
+static void split_by_time_puts_future_in_test(void **state)
+{
+    (void)state;
+    ln_error err = {0};
+    ln_table *table = ln_table_new(10);
+    ln_column *time = ln_table_add_column(table, "t", LN_TYPE_TIMESTAMP, &err);
+    split_rows split;
+
+    /* Times in reverse row order: row 9 is the earliest. */
+    for (int i = 0; i < 10; i++)
+        time->values[i] = 1000.0 - i;
+    assert_int_equal(split_by_time(time, 10, 0.2, 0.3, &split, &err), LN_OK);
+    assert_int_equal(split.n_train, 5);
+    assert_int_equal(split.n_test, 3);
+    assert_int_equal(split.test[0], 2);
+    assert_int_equal(split.test[2], 0);
+    assert_int_equal(split.train[0], 9);
+    split_rows_free(&split);
+
+    time->values[4] = NAN;
+    assert_int_equal(split_by_time(time, 10, 0.2, 0.3, &split, &err), LN_ERR_DATA);
+    assert_non_null(strstr(err.message, "missing on data row 5"));
+    ln_table_free(table);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(config_reads_minimal_pipeline),
+        cmocka_unit_test(config_reads_every_section),
+        cmocka_unit_test(config_rejects_bad_files_with_place),
+        cmocka_unit_test(config_missing_file_is_not_found),
+        cmocka_unit_test(split_stratified_keeps_rates_and_covers_rows),
+        cmocka_unit_test(split_by_time_puts_future_in_test),
+    };
+    return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
+}
