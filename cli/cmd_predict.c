@@ -57,21 +57,6 @@ static ln_status read_settings(const ln_model *model, json_t **metadata, predict
     return LN_OK;
 }
 
-static void write_csv_field(FILE *out, const char *text)
-{
-    if (strpbrk(text, ",\"\r\n") == NULL) {
-        fputs(text, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *c = text; *c; c++) {
-        if (*c == '"')
-            fputc('"', out);
-        fputc(*c, out);
-    }
-    fputc('"', out);
-}
-
 static void write_scores(FILE *out, const ln_column *id, const double *scores, size_t n, double threshold)
 {
     char buffer[4096];
@@ -80,7 +65,7 @@ static void write_scores(FILE *out, const ln_column *id, const double *scores, s
     for (size_t i = 0; i < n; i++) {
         if (id != NULL) {
             ln_column_format(id, i, buffer, sizeof buffer);
-            write_csv_field(out, buffer);
+            ln_csv_write_field(out, buffer);
             fputc(',', out);
         }
         fprintf(out, "%.17g,%d\n", scores[i], scores[i] >= threshold);

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lanner/status.h"
 
@@ -139,6 +140,9 @@ ln_status ln_column_convert(ln_column *column, ln_type type, size_t n_rows, ln_e
  * they read back to the same double.
  */
 ln_status ln_table_write_csv(const ln_table *table, const char *path, ln_error *err);
+
+/* Writes text as one CSV field, quoted when it holds a comma, quote or line break. */
+void ln_csv_write_field(FILE *out, const char *text);
 
 #ifdef __cplusplus
 }

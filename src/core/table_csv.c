@@ -5,7 +5,7 @@
 #include "lanner/io.h"
 #include "lanner/table.h"
 
-static void write_field(FILE *out, const char *text)
+void ln_csv_write_field(FILE *out, const char *text)
 {
     if (strpbrk(text, ",\"\r\n") == NULL) {
         fputs(text, out);
@@ -40,7 +40,7 @@ ln_status ln_table_write_csv(const ln_table *table, const char *path, ln_error *
     for (size_t c = 0; c < table->n_cols; c++) {
         if (c > 0)
             fputc(',', out);
-        write_field(out, table->cols[c].name);
+        ln_csv_write_field(out, table->cols[c].name);
     }
     fputc('\n', out);
 
@@ -50,11 +50,11 @@ ln_status ln_table_write_csv(const ln_table *table, const char *path, ln_error *
             if (c > 0)
                 fputc(',', out);
             if (!ln_type_is_numeric(column->type) && !ln_column_is_missing(column, r)) {
-                write_field(out, ln_dict_string(column->dict, column->codes[r]));
+                ln_csv_write_field(out, ln_dict_string(column->dict, column->codes[r]));
                 continue;
             }
             ln_column_format(column, r, cell, capacity);
-            write_field(out, cell);
+            ln_csv_write_field(out, cell);
         }
         fputc('\n', out);
     }
