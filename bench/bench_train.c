@@ -187,7 +187,7 @@ static double log_loss(const double *p, const double *labels, size_t n)
 {
     double sum = 0;
     for (size_t i = 0; i < n; i++) {
-        double q = p[i] < 1e-15 ? 1e-15 : p[i] > 1 - 1e-15 ? 1 - 1e-15 : p[i];
+        double q = fmax(1e-15, fmin(p[i], 1 - 1e-15));
         sum -= labels[i] > 0.5 ? log(q) : log(1 - q);
     }
     return sum / (double)n;

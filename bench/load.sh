@@ -3,12 +3,13 @@
 #
 #   bench/load.sh [BUILD_DIR]
 #
-# BUILD_DIR holds the bench_load target (default: build). The script writes
-# 1M- and 5M-row CSV files (30 columns: integers, floats with about 5% missing,
-# categories, booleans, timestamps, quoted text with commas, quotes and line
-# breaks) into $LANNER_BENCH_DIR (default /tmp/lanner-bench-load), then prints,
-# per file: wall time and peak RSS of both loaders (median of 3 runs with a
-# warm page cache), throughput in MB/s, and the same for `cat FILE > /dev/null`.
+# BUILD_DIR contains the bench_load target (default: build). The script writes
+# 1M- and 5M-row CSV files into $LANNER_BENCH_DIR (default /tmp/lanner-bench-load).
+# Each has 30 columns: integers, floats with about 5% missing, categories,
+# booleans, timestamps, and quoted text with commas, quotes and line breaks.
+# For each file it prints the wall time and peak RSS of both loaders (median of
+# 3 runs with a warm page cache), their throughput in MB/s, and the time of
+# `cat FILE > /dev/null`.
 set -euo pipefail
 
 build_dir=${1:-build}
@@ -66,12 +67,13 @@ PY
 
 # Prints "seconds peak_kb" for a command, the median of three runs by wall time.
 measure() {
-    local runs=()
+    local runs=() log
+    log=$(mktemp)
     for _ in 1 2 3; do
-        local log
-        log=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1 )
-        runs+=("$log")
+        /usr/bin/time -f "%e %M" -o "$log" "$@" >/dev/null 2>&1
+        runs+=("$(tail -n 1 "$log")")
     done
+    rm -f "$log"
     printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p
 }
 

@@ -49,5 +49,10 @@ int cmd_predict(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_head(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_lineage(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -36,6 +36,14 @@ static const char *money(double value, char *buffer, size_t capacity)
     return buffer;
 }
 
+static void print_interval(const char *against, const ln_bootstrap_interval *interval)
+{
+    if (interval->n_resamples == 0)
+        return;
+    printf("Gain over %s: %+.2f, 95%% interval [%+.2f, %+.2f] (%zu bootstrap resamples of the test rows).\n",
+           against, interval->difference, interval->lower, interval->upper, interval->n_resamples);
+}
+
 void cli_print_run_summary(const char *name, const ln_run_result *result)
 {
     char a[64], b[64], c[64];
@@ -50,18 +58,34 @@ void cli_print_run_summary(const char *name, const ln_run_result *result)
            model->flag_rate * 100, model->payoff, model->payoff_per_1000);
     printf("%-14s %8.4f %8.4f %8s %9.2f%% %16.2f %14.2f\n", "rule in use", rule->auc, rule->pr_auc, "-",
            rule->flag_rate * 100, rule->payoff, rule->payoff_per_1000);
-    printf("%-14s %8s %8s %8s %9.2f%% %16.2f %14.2f\n", "flag nothing", "-", "-", "-", 0.0,
-           result->nothing.payoff, result->nothing.payoff_per_1000);
+    if (result->production_version > 0)
+        printf("%-14s %8.4f %8.4f %8.4f %9.2f%% %16.2f %14.2f\n", "production", result->production.auc,
+               result->production.pr_auc, result->production.log_loss, result->production.flag_rate * 100,
+               result->production.payoff, result->production.payoff_per_1000);
+    printf("%-14s %8s %8s %8s %9.2f%% %16.2f %14.2f\n", result->n_actions > 1 ? "default for all" : "flag nothing",
+           "-", "-", "-", 0.0, result->nothing.payoff, result->nothing.payoff_per_1000);
 
-    if (isfinite(model->threshold))
+    if (result->n_actions > 1) {
+        printf("\nPolicy (thresholds chosen on the valid split):\n");
+        for (size_t k = 0; k < result->n_actions; k++)
+            printf("  %-12s score >= %-10.6g %6.2f%% of test rows, payoff %.2f\n", result->actions[k].name,
+                   result->actions[k].threshold, result->actions[k].test_rate * 100, result->actions[k].test_payoff);
+    } else if (isfinite(model->threshold)) {
         printf("\nThreshold %.6g (chosen on the valid split) flags %.2f%% of test rows.\n", model->threshold,
                model->flag_rate * 100);
-    else
+    } else {
         printf("\nOn the valid split no threshold beats flagging nothing, so the model flags nothing.\n");
+    }
     printf("Model vs rule in use: %s payoff on test (%s per 1,000 rows); vs flagging nothing: %s.\n",
            money(model->payoff - rule->payoff, a, sizeof a),
            money(model->payoff_per_1000 - rule->payoff_per_1000, b, sizeof b),
            money(model->payoff - result->nothing.payoff, c, sizeof c));
+    print_interval("rule in use", &result->gain_over_baseline);
+    if (result->production_version > 0)
+        print_interval("production", &result->gain_over_production);
+    if (result->slice_regressions > 0)
+        printf("The model does worse than the rule or production on %zu slices (see the report).\n",
+               result->slice_regressions);
     printf("Run folder: %s\n", result->run_dir);
     printf("Report:     %s\n", result->report_path);
     if (result->registry_version > 0)

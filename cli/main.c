@@ -18,6 +18,11 @@ static const command commands[] = {
     {"demo", cmd_demo, "generate the order-fraud warehouse and run its pipeline end to end"},
     {"head", cmd_head, "show the first rows of a data source"},
     {"schema", cmd_schema, "show the inferred type of each column of a data source"},
+    {"models", cmd_models, "list, show, promote, roll back, audit and compare registered models"},
+    {"lineage", cmd_lineage, "show where a registered model came from: data, run, model, registry"},
+    {"profile", cmd_profile, "profile each column and infer a data contract (--contract-out)"},
+    {"validate", cmd_validate, "check a data source against a data contract"},
+    {"serve", cmd_serve, "serve the production models over HTTP, with hot reload and a prediction log"},
 };
 
 static void print_help(FILE *out)

@@ -146,6 +146,120 @@ ln_status ln_bootstrap_payoff_difference(const unsigned char *flags_a, const uns
                                          const ln_bootstrap_options *options, ln_bootstrap_interval *out,
                                          ln_error *err);
 
+/*
+ * Multi-action policies. Rows are ranked by score and the top scores get the
+ * first action: with thresholds t[0] >= t[1] >= ... >= t[K-1], a row whose
+ * score is at least t[0] gets action 0, a row with t[1] <= score < t[0] gets
+ * action 1, and so on; a row below every threshold gets the default. The
+ * binary form ("flag when score >= t") is one action.
+ *
+ *     ln_action_payoffs actions[2] = {{cancel_pos, cancel_neg, 1.0}, {review_pos, review_neg, 0.02}};
+ *     ln_action_payoffs fallback = {keep_pos, keep_neg, 1.0};
+ *     ln_policy_choice choice;
+ *     ln_policy_search(scores, labels, actions, 2, &fallback, n, 1.0, &choice, &err);
+ */
+
+/* Maximum actions of one policy, besides the default. */
+#define LN_MAX_ACTIONS 8
+
+/* Per-row payoffs of giving one action (or the default) to a row, by its label. */
+typedef struct ln_action_payoffs {
+    const double *if_positive; /* n values; NULL means 0 on every row */
+    const double *if_negative; /* n values; NULL means 0 on every row */
+    double max_rate;           /* at most this share of rows get the action; 1 = no limit (ignored for the default) */
+} ln_action_payoffs;
+
+typedef struct ln_policy_choice {
+    size_t n_actions;
+    double thresholds[LN_MAX_ACTIONS]; /* non-increasing; +INFINITY for an action that gets no row at the top */
+    size_t assigned[LN_MAX_ACTIONS];   /* rows given each action */
+    size_t flagged;                    /* rows given any action (not the default) */
+    double payoff;                     /* total payoff of the choice on the given rows */
+} ln_policy_choice;
+
+/*
+ * Chooses the thresholds that maximise total payoff, exactly, over every
+ * placement of the K cut points between groups of tied scores (rows with
+ * equal scores always get the same action). Action k may get at most
+ * floor(actions[k].max_rate * n) rows and all actions together at most
+ * floor(max_flag_rate * n), with the rounding of ln_threshold_search(). A
+ * dynamic programme over the G distinct scores, with a sliding-window
+ * maximum for each action's capacity, runs in O(n log n + K * G). Among
+ * equal totals (within a relative 1e-12) fewer rows get an action, so a
+ * threshold is never lowered for no gain. An action that is never worth
+ * giving gets the threshold of the action before it (it gets no row), or
+ * +INFINITY when it is the first. Rows with score +INFINITY are rejected as
+ * in ln_threshold_search(). For one action with payoffs (true positive,
+ * false positive) and default (false negative, true negative) the choice is
+ * that of ln_threshold_search().
+ *
+ * Errors: LN_ERR_CONFIG for n_actions of 0 or above LN_MAX_ACTIONS, or a
+ * rate that is NaN or outside [0, 1]; LN_ERR_DATA naming the row for a NaN
+ * or +inf score, a label that is not 0 or 1 or a non-finite payoff;
+ * LN_ERR_NOMEM.
+ */
+ln_status ln_policy_search(const double *scores, const double *labels, const ln_action_payoffs *actions,
+                           size_t n_actions, const ln_action_payoffs *fallback, size_t n, double max_flag_rate,
+                           ln_policy_choice *out, ln_error *err);
+
+/*
+ * Writes each row's decision: the index of its action (0 to n_actions - 1)
+ * or n_actions for the default, from thresholds as ln_policy_search() sets
+ * them. A NaN score gets the default.
+ */
+void ln_policy_assign(const double *scores, size_t n, const double *thresholds, size_t n_actions,
+                      unsigned char *decisions);
+
+/*
+ * Writes the payoff of each row's decision into row_payoffs (n values), and
+ * returns the compensated total. options holds n_actions actions followed by
+ * the default (n_actions + 1 entries). Returns NaN when a label is not 0 or
+ * 1 or a decision is above n_actions.
+ */
+double ln_policy_row_payoffs(const unsigned char *decisions, const double *labels, const ln_action_payoffs *options,
+                             size_t n_actions, size_t n, double *row_payoffs);
+
+/*
+ * Computes a percentile bootstrap interval for the sum of per-row
+ * differences (n values, such as the payoff of a model's decision minus that
+ * of the rule on the same row), resampling rows with replacement as
+ * ln_bootstrap_payoff_difference() does. Rows with a difference of exactly 0
+ * cost no time. Errors: LN_ERR_CONFIG as ln_bootstrap_payoff_difference();
+ * LN_ERR_DATA naming the row for a non-finite difference; LN_ERR_NOMEM.
+ */
+ln_status ln_bootstrap_sum(const double *differences, size_t n, const ln_bootstrap_options *options,
+                           ln_bootstrap_interval *out, ln_error *err);
+
+/* Bins of the calibration curve that ln_calibration_curve() fills. */
+#define LN_CALIBRATION_BINS 10
+
+typedef struct ln_calibration_bin {
+    double lower, upper;  /* the bin's score range: (lower, upper], the first bin also holding 0 */
+    double mean_score;    /* mean score of the rows in the bin; NaN when empty */
+    double positive_rate; /* share of positive labels in the bin; NaN when empty */
+    size_t count;         /* rows in the bin */
+} ln_calibration_bin;
+
+/*
+ * Fills bins with a calibration curve of LN_CALIBRATION_BINS equal-width
+ * bins over [0, 1], binned as scikit-learn's calibration_curve(strategy=
+ * "uniform") does (a score on an inner edge goes to the lower bin), and
+ * returns the expected calibration error: the sum over bins of
+ * count / n * |mean_score - positive_rate|. Returns NaN (and leaves every
+ * bin empty) when n == 0, a score is NaN or outside [0, 1], or a label is
+ * not 0 or 1.
+ */
+double ln_calibration_curve(const double *scores, const double *labels, size_t n,
+                            ln_calibration_bin bins[LN_CALIBRATION_BINS]);
+
+/* Counts of the four outcomes of a set of flags. */
+typedef struct ln_confusion {
+    size_t true_positives, false_positives, false_negatives, true_negatives;
+} ln_confusion;
+
+/* Counts the outcomes of flags (non-zero = flagged) against 0/1 labels; other labels are not counted. */
+ln_confusion ln_confusion_counts(const unsigned char *flags, const double *labels, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

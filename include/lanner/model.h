@@ -106,8 +106,9 @@ ln_status ln_model_train(const ln_train_params *params, const ln_table *train, c
 /*
  * Writes P(positive) for each row of data into scores (data->n_rows values).
  * Features are found by name: a missing column is LN_ERR_NOT_FOUND naming it;
- * a numeric feature given as a category or text column (or the reverse) is
- * LN_ERR_DATA. Category values are matched by string; a category not seen in
+ * a numeric feature given as a category or text column, or a category
+ * feature given as a numeric column, is LN_ERR_DATA. Category values (from a
+ * category or a text column) are matched by string; a category not seen in
  * training is routed like the rare categories pooled in training, and a
  * missing value takes each split's learned default direction. Logistic
  * regression clamps numeric values, infinities included, to the range seen in

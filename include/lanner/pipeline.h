@@ -17,12 +17,25 @@
 #include <stdint.h>
 
 #include "lanner/data.h"
+#include "lanner/metrics.h"
 #include "lanner/model.h"
 #include "lanner/status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* One action of a decision policy, or its default: payoff expressions by the row's label. */
+typedef struct ln_action_spec {
+    char *name;
+    char *payoff_if_positive;
+    char *payoff_if_negative;
+    double max_rate;     /* at most this share of rows get the action; 1 when unlimited */
+} ln_action_spec;
+
+/* Bounds of the slice keys. */
+#define LN_MAX_SLICES 16
+#define LN_DEFAULT_SLICE_MIN_ROWS 100
 
 /* A pipeline file, parsed and checked for shape (not yet against the data). */
 typedef struct ln_pipeline {
@@ -58,9 +71,30 @@ typedef struct ln_pipeline {
 
     ln_train_params train;
 
-    /* Payoff expressions: true positive, false positive, false negative, true negative. */
+    /* Payoff expressions of the binary form: true positive, false positive, false negative, true
+     * negative; all NULL when the file uses outcome.actions. */
     char *payoff[4];
-    double max_flag_rate; /* 1 when unlimited */
+    double max_flag_rate; /* at most this share of rows get any action; 1 when unlimited */
+
+    /*
+     * The decision policy, in both forms: actions ordered by score (the top
+     * scores get actions[0]) and the default for every other row. The binary
+     * form is one action named "flag" with payoffs true_positive and
+     * false_positive, and a default with false_negative and true_negative.
+     */
+    int multi_action;    /* 1 when the file uses outcome.actions */
+    size_t n_actions;
+    ln_action_spec actions[LN_MAX_ACTIONS];
+    ln_action_spec fallback;
+
+    /* Columns whose values split the test report, n_slices entries. */
+    char **slices;
+    size_t n_slices;
+    size_t slice_min_rows;   /* values with fewer test rows are pooled into "other" */
+    double slice_tolerance;  /* payoff per 1,000 rows a slice may lose before it is marked a regression */
+
+    size_t bootstrap_resamples; /* evaluation.bootstrap: resamples of each confidence interval */
+    uint64_t bootstrap_seed;    /* evaluation.seed */
 } ln_pipeline;
 
 /*
@@ -96,6 +130,17 @@ typedef struct ln_policy_result {
     double payoff_per_1000;
 } ln_policy_result;
 
+/* One action of the chosen policy. */
+typedef struct ln_action_result {
+    char name[129];
+    double threshold;       /* rows scored at or above it (and below the previous action's) get the action */
+    double valid_rate;      /* share of valid rows given the action */
+    size_t test_rows;       /* test rows given the action */
+    double test_rate;
+    size_t true_positives;  /* test rows given the action that are positive */
+    double test_payoff;     /* total payoff of the test rows given the action */
+} ln_action_result;
+
 typedef struct ln_run_result {
     char run_dir[4096];
     char model_path[4096];
@@ -110,6 +155,23 @@ typedef struct ln_run_result {
     double valid_threshold;    /* chosen on the valid split */
     double valid_payoff;
     ln_policy_result model, baseline, nothing;
+
+    size_t n_actions;          /* 1 for the binary form */
+    ln_action_result actions[LN_MAX_ACTIONS];
+
+    /* The registry's production version of this pipeline's name, scored on the test split. */
+    int production_version;    /* 0 when there is none or it could not be scored */
+    ln_policy_result production;
+
+    /* 95% bootstrap intervals of the model's test payoff minus each other policy's. */
+    ln_bootstrap_interval gain_over_baseline, gain_over_nothing, gain_over_production;
+
+    double brier;              /* model on test */
+    double calibration_error;  /* expected calibration error over LN_CALIBRATION_BINS bins */
+    ln_calibration_bin calibration[LN_CALIBRATION_BINS];
+    ln_confusion confusion;    /* model on test: flagged means any action */
+    size_t slice_regressions;  /* slices where the model does worse than the rule or production */
+
     char data_hash[33];
     char pipeline_hash[33];
     double seconds_total;

@@ -167,6 +167,27 @@ ln_status ln_registry_list(ln_registry *registry, const char *name,
                            int (*visit)(void *context, const ln_version_info *info),
                            void *context, ln_error *err);
 
+/* One model's summary, filled by ln_registry_models. */
+typedef struct ln_model_summary {
+    char name[129];
+    int n_versions;         /* registered versions */
+    int newest_version;     /* highest version number */
+    int production_version; /* 0 when no version is in production */
+} ln_model_summary;
+
+/*
+ * Calls visit for each model in the registry, in byte order of name. summary
+ * is valid only during the call; a nonzero return from visit stops the walk.
+ * visit must not change the registry. An empty registry visits nothing and
+ * is not an error.
+ *
+ * Errors: LN_ERR_CORRUPT when a stored name is longer than
+ * LN_REGISTRY_MAX_NAME; LN_ERR_SQL for database failures.
+ */
+ln_status ln_registry_models(ln_registry *registry,
+                             int (*visit)(void *context, const ln_model_summary *summary),
+                             void *context, ln_error *err);
+
 /*
  * Makes version of name the production version; the previous production
  * version becomes "archived". Writes a "promote" audit row with reason
@@ -190,6 +211,32 @@ ln_status ln_registry_promote(ln_registry *registry, const char *name, int versi
  */
 ln_status ln_registry_rollback(ln_registry *registry, const char *name, const char *reason,
                                ln_error *err);
+
+/*
+ * Stores in *version_out the version that ln_registry_rollback would restore
+ * for name right now, without changing anything, so a caller can check that
+ * version's model file first. Another process may change the registry before
+ * the rollback itself runs, in which case the rollback restores what is then
+ * below the top of the stack.
+ *
+ * Errors: the same as ln_registry_rollback (LN_ERR_NOT_FOUND when there is no
+ * production version or nothing to return to, LN_ERR_CORRUPT when the audit
+ * log and the stages disagree, LN_ERR_SQL).
+ */
+ln_status ln_registry_rollback_target(ln_registry *registry, const char *name, int *version_out,
+                                      ln_error *err);
+
+/*
+ * Checks that the stored model file of a version, info->model_path as filled
+ * by ln_registry_get or ln_registry_list, exists and that its XXH3-128 hash
+ * still equals info->model_sha. It does not parse the model; load it with
+ * ln_model_load for that.
+ *
+ * Errors: LN_ERR_CORRUPT when the file is missing, is not a regular file or
+ * its content changed since registration (the message names the path and
+ * both hashes); LN_ERR_IO when reading it failed.
+ */
+ln_status ln_registry_verify_model(const ln_version_info *info, ln_error *err);
 
 /* One audit row, filled by ln_registry_history. */
 typedef struct ln_audit_entry {

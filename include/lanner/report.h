@@ -33,6 +33,19 @@ typedef struct ln_policy_summary {
     double payoff_per_1000; /* payoff per 1,000 rows */
 } ln_policy_summary;
 
+/* How the model, the rule and production did on one slice of the test split (the rows sharing a value). */
+typedef struct ln_slice_summary {
+    char column[129];
+    char value[96];             /* the value, "other", "(missing)" or a bucket such as "[10, 25)" */
+    size_t rows, positives;
+    double model_auc, baseline_auc;       /* NaN when the slice lacks a class */
+    double model_flag_rate, baseline_flag_rate;
+    double model_per_1000, baseline_per_1000;
+    double production_per_1000;           /* NaN without a production model */
+    int regression;             /* 1 when the model's payoff per 1,000 rows is below the rule's or production's
+                                   by more than the tolerance */
+} ln_slice_summary;
+
 /* Everything the report shows. The caller owns every pointer; the writer only reads. */
 typedef struct ln_report_input {
     const char *pipeline_name;
@@ -66,6 +79,33 @@ typedef struct ln_report_input {
     ln_payoffs valid_payoffs;
 
     ln_policy_summary model, baseline, nothing;
+
+    /*
+     * The policy: n_actions actions ordered by score (1 for the binary form,
+     * whose payoffs are payoff_text), then the default. Payoff texts are
+     * indexed [action][0 = if positive, 1 = if negative], the default last.
+     */
+    int multi_action;
+    size_t n_actions;
+    const char *action_names[LN_MAX_ACTIONS];
+    const char *action_payoff_text[LN_MAX_ACTIONS + 1][2];
+    double action_thresholds[LN_MAX_ACTIONS];
+    double action_max_rates[LN_MAX_ACTIONS];
+    double action_test_rates[LN_MAX_ACTIONS];
+    ln_action_payoffs valid_options[LN_MAX_ACTIONS + 1]; /* valid split, the default last */
+
+    /* The production model, when production_version > 0. */
+    int production_version;
+    ln_policy_summary production;
+
+    /* Bootstrap intervals of the model's gain; n_resamples 0 when not computed. */
+    ln_bootstrap_interval gain_over_baseline, gain_over_nothing, gain_over_production;
+
+    double brier, calibration_error;
+
+    size_t n_slices;
+    const ln_slice_summary *slices;
+    double slice_tolerance;
 
     /* Global feature importance, n_features entries, in any order. */
     size_t n_features;

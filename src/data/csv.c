@@ -6,9 +6,9 @@
  * parallel straight into per-column slot arrays (see data_internal.h).
  *
  * Finding record boundaries without parsing from the start relies on quote
- * parity: the reader rejects a quote inside an unquoted field and text after
- * a closing quote, so in any valid prefix each quote opens a field, closes
- * it, or is half of a doubled quote, and a position is inside a quoted field
+ * parity. The reader rejects a quote inside an unquoted field and text after
+ * a closing quote. So in any valid prefix each quote opens a field, closes it
+ * or is half of a doubled quote, and a position is inside a quoted field
  * exactly when an odd number of quotes precede it. A parallel scan counts
  * quotes and line breaks per byte range, a serial pass turns the counts into
  * the state at each range start, and each chunk then starts after the first
@@ -23,6 +23,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "lanner/limits.h"
 #include "lanner/log.h"
@@ -34,6 +36,8 @@
 /* Lines sampled to detect the delimiter. */
 #define SNIFF_LINES 20
 #define SNIFF_BYTES (1u << 20)
+/* Bytes parsed between two releases of file pages. */
+#define RELEASE_STEP_BYTES (8 << 20)
 
 typedef struct csv_chunk {
     size_t begin;              /* byte offsets of the chunk's records */
@@ -68,6 +72,7 @@ typedef struct csv_reader {
     size_t n_chunks;           /* chunks in use, after plan_chunks merged ranges */
     size_t n_allocated_chunks;
     int pass;                  /* 1: parse and infer; 2: reread needs_text columns as text */
+    int release_input;         /* data is a read-only file mapping whose parsed pages may be dropped */
     int threads;
     atomic_size_t first_failed_chunk;
 } csv_reader;
@@ -294,9 +299,7 @@ static int read_field(const csv_reader *reader, csv_chunk *chunk, csv_cursor *cu
 
 static void fail_dictionary(const csv_reader *reader, csv_chunk *chunk, size_t line, size_t column)
 {
-    const ln_dict *dict = chunk->stats[column].dict;
-
-    if (dict != NULL && ln_dict_count(dict) >= LN_MAX_DICT_SIZE)
+    if (data_strings_count(chunk->stats[column].strings) >= LN_MAX_DICT_SIZE)
         chunk_fail(chunk, LN_ERR_LIMIT, line,
                    ", column %zu ('%s'): more than %d distinct values, the maximum", column + 1,
                    column_label(reader, column), LN_MAX_DICT_SIZE);
@@ -407,16 +410,37 @@ static int skip_blank_line(csv_cursor *cursor)
     return 0;
 }
 
+/*
+ * Drops the pages of a file mapping below up_to that the chunk has parsed,
+ * so resident memory is the table and not the whole file too. The kernel
+ * reads a dropped page back from the file if a second pass touches it.
+ */
+static void release_parsed_pages(const csv_reader *reader, const char **released, const char *up_to)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = ((uintptr_t)*released + page - 1) & ~(page - 1);
+    uintptr_t to = (uintptr_t)up_to & ~(page - 1);
+
+    if (!reader->release_input || to <= from)
+        return;
+    madvise((void *)from, to - from, MADV_DONTNEED);
+    *released = (const char *)to;
+}
+
 static void parse_chunk(csv_reader *reader, csv_chunk *chunk)
 {
     csv_cursor cursor = {reader->data + chunk->begin, reader->data + chunk->end, 0};
     size_t row = chunk->row_begin;
     size_t row_limit = chunk->row_begin + chunk->row_capacity;
+    const char *released = cursor.p;
 
     while (cursor.p < cursor.end) {
         size_t record_line = cursor.line;
         size_t column = 0;
         int result;
+
+        if (cursor.p - released >= RELEASE_STEP_BYTES)
+            release_parsed_pages(reader, &released, cursor.p);
 
         if (skip_blank_line(&cursor))
             continue;
@@ -457,6 +481,8 @@ static void parse_chunk(csv_reader *reader, csv_chunk *chunk)
     }
     chunk->n_rows = row - chunk->row_begin;
     chunk->n_lines = cursor.line;
+    if (chunk->status == LN_OK)
+        release_parsed_pages(reader, &released, cursor.end);
 }
 
 static void parse_chunk_task(void *context, size_t index)
@@ -852,8 +878,9 @@ static void warn_stray_cells(const csv_reader *reader, size_t column, int family
         const data_column_stats *stats = &reader->chunks[k].stats[column];
         for (int e = 0; e < stats->n_examples && shown < DATA_STRAY_EXAMPLES; e++) {
             char value[80];
-            const char *text = ln_dict_string(stats->dict, stats->examples[e].code);
-            data_quote_value(text, strlen(text), value, sizeof value);
+            size_t length;
+            const char *text = data_strings_get(stats->strings, stats->examples[e].code, &length);
+            data_quote_value(text, length, value, sizeof value);
             int written = snprintf(examples + used, sizeof examples - used, "%sline %zu '%s'",
                                    shown ? ", " : "",
                                    reader->chunks[k].first_line + stats->examples[e].line, value);
@@ -898,7 +925,7 @@ static int decide_types(csv_reader *reader, size_t *non_missing)
             any_needs_text = 1;
             for (size_t k = 0; k < reader->n_chunks; k++) {
                 data_column_stats *stats = &reader->chunks[k].stats[c];
-                ln_dict_release(stats->dict);
+                data_strings_free(stats->strings);
                 memset(stats, 0, sizeof *stats);
             }
         }
@@ -954,22 +981,22 @@ static void finish_column_task(void *context, size_t c)
     if (reader->dropped[c] || ln_type_is_numeric(column->type))
         return;
 
-    ln_dict **part_dicts = malloc(n_chunks * sizeof *part_dicts);
+    data_strings **part_strings = malloc(n_chunks * sizeof *part_strings);
     size_t *part_begin = malloc(n_chunks * sizeof *part_begin);
     size_t *part_rows = malloc(n_chunks * sizeof *part_rows);
-    if (part_dicts == NULL || part_begin == NULL || part_rows == NULL) {
+    if (part_strings == NULL || part_begin == NULL || part_rows == NULL) {
         ln_error_set(&job->errors[c], LN_ERR_NOMEM, "out of memory");
     } else {
         for (size_t k = 0; k < n_chunks; k++) {
-            part_dicts[k] = reader->chunks[k].stats[c].dict;
+            part_strings[k] = reader->chunks[k].stats[c].strings;
             part_begin[k] = reader->chunks[k].row_begin;
             part_rows[k] = reader->chunks[k].n_rows;
         }
-        job->codes[c] = data_merge_strings(column->name, column->slots, job->n_rows, part_dicts,
+        job->codes[c] = data_merge_strings(column->name, column->slots, job->n_rows, part_strings,
                                            part_begin, part_rows, n_chunks, &job->dicts[c],
                                            &job->errors[c]);
     }
-    free(part_dicts);
+    free(part_strings);
     free(part_begin);
     free(part_rows);
     if (job->codes[c] == NULL)
@@ -1132,7 +1159,7 @@ static void free_reader(csv_reader *reader)
             csv_chunk *chunk = &reader->chunks[k];
             if (chunk->stats != NULL) {
                 for (size_t c = 0; c < reader->n_cols; c++)
-                    ln_dict_release(chunk->stats[c].dict);
+                    data_strings_free(chunk->stats[c].strings);
             }
             free(chunk->stats);
             free(chunk->scratch);
@@ -1166,9 +1193,10 @@ static ln_status parse_body(csv_reader *reader, ln_error *err)
     return LN_OK;
 }
 
-ln_status data_csv_parse(const char *data, size_t size, const char *source_name,
-                         const ln_load_options *options, size_t chunk_bytes, ln_table **out,
-                         ln_error *err)
+/* Parses a buffer; release_input marks a file mapping whose parsed pages may be dropped. */
+static ln_status parse_csv(const char *data, size_t size, const char *source_name,
+                           const ln_load_options *options, size_t chunk_bytes, int release_input,
+                           ln_table **out, ln_error *err)
 {
     csv_reader reader = {0};
     scan_range *ranges = NULL;
@@ -1180,6 +1208,7 @@ ln_status data_csv_parse(const char *data, size_t size, const char *source_name,
 
     reader.data = data;
     reader.size = size;
+    reader.release_input = release_input;
     reader.source = source_name != NULL ? source_name : "<buffer>";
     reader.delimiter = options != NULL ? options->delimiter : 0;
     reader.decimal_comma = options != NULL && options->decimal_comma;
@@ -1211,6 +1240,13 @@ done:
     return status;
 }
 
+ln_status data_csv_parse(const char *data, size_t size, const char *source_name,
+                         const ln_load_options *options, size_t chunk_bytes, ln_table **out,
+                         ln_error *err)
+{
+    return parse_csv(data, size, source_name, options, chunk_bytes, 0, out, err);
+}
+
 void ln_load_options_default(ln_load_options *options)
 {
     memset(options, 0, sizeof *options);
@@ -1231,7 +1267,7 @@ ln_status ln_csv_read(const char *path, const ln_load_options *options, ln_table
     *out = NULL;
     if (status != LN_OK)
         return status;
-    status = data_csv_parse(input.data, input.size, path, options, 0, out, err);
+    status = parse_csv(input.data, input.size, path, options, 0, input.mapping != NULL, out, err);
     data_input_close(&input);
     if (status == LN_OK)
         ln_log(LN_LOG_INFO, "loaded %zu rows and %zu columns from %s", (*out)->n_rows,

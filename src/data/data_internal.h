@@ -6,8 +6,8 @@
  * Loaders write each cell into one double "slot" per row before the column
  * type is known: a number, the canonical NaN for a missing cell, or a string
  * code NaN-boxed into the payload of a second NaN pattern (data_box_code).
- * Parsed numbers are never NaN (the text "NaN" is a missing marker or a
- * string), so the three cases cannot collide.
+ * data_parse_number never returns NaN because its grammar has no nan
+ * spelling, so the three cases cannot collide.
  */
 #ifndef LANNER_DATA_INTERNAL_H
 #define LANNER_DATA_INTERNAL_H
@@ -63,7 +63,7 @@ static inline double data_box_code(int32_t code)
     return data_bits_to_double(DATA_CODE_BITS | (uint32_t)code);
 }
 
-/* Returns the string code in slot, or -1 when slot holds a number or a missing value. */
+/* Returns the string code in slot, or -1 when slot contains a number or a missing value. */
 static inline int32_t data_unbox_code(double slot)
 {
     uint64_t bits = data_double_to_bits(slot);
@@ -138,13 +138,33 @@ size_t data_utf8_sequence(const unsigned char *text, const unsigned char *end);
 /* Copies text into buffer for a message: at most 60 bytes, then "...", NUL-terminated. */
 void data_quote_value(const char *text, size_t length, char *buffer, size_t capacity);
 
+/* ---- string sets ---- */
+
+/* A set of strings with codes from 0 in order of insertion; see strings.c. */
+typedef struct data_strings data_strings;
+
+data_strings *data_strings_new(void);
+void data_strings_free(data_strings *set);
+
+/*
+ * Returns the string's code, adding it when new. Returns -1 when memory runs
+ * out or the set already contains LN_MAX_DICT_SIZE strings.
+ */
+int32_t data_strings_intern(data_strings *set, const char *text, size_t length);
+
+/* Returns the count of strings; 0 for NULL. */
+int32_t data_strings_count(const data_strings *set);
+
+/* Returns the NUL-terminated string for code and its length; the set owns it. */
+const char *data_strings_get(const data_strings *set, int32_t code, size_t *length);
+
 /* ---- inference ---- */
 
 #define DATA_STRAY_EXAMPLES 3
 
 typedef struct data_stray_example {
     size_t line;    /* CSV: line relative to the chunk start; SQLite: 1-based row */
-    int32_t code;   /* code in the chunk's dictionary */
+    int32_t code;   /* code in the chunk's string set */
 } data_stray_example;
 
 /* What one chunk (or one SQLite result) saw in one column. */
@@ -152,21 +172,21 @@ typedef struct data_column_stats {
     size_t counts[DATA_CELL_CLASS_COUNT];
     data_stray_example examples[DATA_STRAY_EXAMPLES]; /* the first string cells */
     int n_examples;
-    ln_dict *dict; /* strings in order of first appearance; NULL until the first string */
+    data_strings *strings; /* strings in order of first appearance; NULL until the first string */
 } data_column_stats;
 
-/* Records a string cell: interns it and returns the boxed code, or sets *failed on a full dictionary. */
+/* Records a string cell: interns it and returns the boxed code, or sets *failed on a full set. */
 static inline double data_stats_add_string(data_column_stats *stats, const char *text, size_t length,
                                            size_t line, int *failed)
 {
-    if (stats->dict == NULL) {
-        stats->dict = ln_dict_new();
-        if (stats->dict == NULL) {
+    if (stats->strings == NULL) {
+        stats->strings = data_strings_new();
+        if (stats->strings == NULL) {
             *failed = 1;
             return data_missing_slot();
         }
     }
-    int32_t code = ln_dict_intern(stats->dict, text, length);
+    int32_t code = data_strings_intern(stats->strings, text, length);
     if (code < 0) {
         *failed = 1;
         return data_missing_slot();
@@ -202,14 +222,14 @@ ln_type data_infer_type(const size_t counts[DATA_CELL_CLASS_COUNT], int *needs_t
 ln_type data_string_type(size_t distinct, size_t non_missing);
 
 /*
- * Merges per-part dictionaries (parts in input order, each NULL or holding
+ * Merges per-part string sets (parts in input order, each NULL or holding
  * codes in first-appearance order) into one dictionary and rewrites the
  * boxed codes in slots[part_begin[k] .. part_begin[k] + part_rows[k]) into
  * int32 codes. Returns the codes array (caller frees) and *dict_out, or NULL
  * with err set (LN_ERR_LIMIT when the column passes LN_MAX_DICT_SIZE).
  */
 int32_t *data_merge_strings(const char *column_name, const double *slots, size_t n_rows,
-                            ln_dict *const *part_dicts, const size_t *part_begin,
+                            data_strings *const *part_strings, const size_t *part_begin,
                             const size_t *part_rows, size_t n_parts, ln_dict **dict_out,
                             ln_error *err);
 
@@ -222,7 +242,7 @@ int32_t *data_merge_strings(const char *column_name, const double *slots, size_t
 ln_table *data_build_table(data_column *columns, size_t n_cols, int32_t **codes, ln_dict **dicts,
                            size_t n_rows, ln_error *err);
 
-/* Returns the number of worker threads options asks for (0: online cores), at least 1. */
+/* Returns the worker thread count that options request (0: online cores), at least 1. */
 int data_thread_count(const ln_load_options *options);
 
 /* Runs task(context, index) for every index below n_tasks on up to threads threads. */

@@ -61,17 +61,11 @@ ln_type data_infer_type(const size_t counts[DATA_CELL_CLASS_COUNT], int *needs_t
 }
 
 int32_t *data_merge_strings(const char *column_name, const double *slots, size_t n_rows,
-                            ln_dict *const *part_dicts, const size_t *part_begin,
+                            data_strings *const *part_strings, const size_t *part_begin,
                             const size_t *part_rows, size_t n_parts, ln_dict **dict_out,
                             ln_error *err)
 {
-    /*
-     * The first part's dictionary already lists its strings in order of first
-     * appearance, so it becomes the merged dictionary with unchanged codes;
-     * this saves re-interning the strings of a single-chunk input.
-     */
-    ln_dict *dict = n_parts > 0 && part_dicts[0] != NULL ? ln_dict_retain(part_dicts[0])
-                                                         : ln_dict_new();
+    ln_dict *dict = ln_dict_new();
     int32_t *codes = malloc((n_rows ? n_rows : 1) * sizeof *codes);
     int32_t *map = NULL;
     size_t map_cap = 0;
@@ -80,16 +74,8 @@ int32_t *data_merge_strings(const char *column_name, const double *slots, size_t
         goto out_of_memory;
 
     for (size_t part = 0; part < n_parts; part++) {
-        const ln_dict *local = part_dicts[part];
-        size_t local_count = local ? (size_t)ln_dict_count(local) : 0;
-
-        if (local == dict) {
-            for (size_t row = part_begin[part]; row < part_begin[part] + part_rows[part]; row++) {
-                int32_t code = data_unbox_code(slots[row]);
-                codes[row] = code < 0 ? LN_MISSING_CODE : code;
-            }
-            continue;
-        }
+        const data_strings *local = part_strings[part];
+        size_t local_count = (size_t)data_strings_count(local);
 
         /* Interning parts in input order keeps codes in order of first appearance. */
         if (local_count > map_cap) {
@@ -100,12 +86,13 @@ int32_t *data_merge_strings(const char *column_name, const double *slots, size_t
             map_cap = local_count;
         }
         for (size_t code = 0; code < local_count; code++) {
-            map[code] = ln_dict_intern(dict, ln_dict_string(local, (int32_t)code),
-                                       ln_dict_string_length(local, (int32_t)code));
+            size_t length;
+            const char *text = data_strings_get(local, (int32_t)code, &length);
+            map[code] = ln_dict_intern(dict, text, length);
             if (map[code] < 0) {
                 ln_error_set(err, LN_ERR_LIMIT,
-                             "column '%s' has more than %d distinct values; the maximum is %d",
-                             column_name, LN_MAX_DICT_SIZE, LN_MAX_DICT_SIZE);
+                             "column '%s' has more than %d distinct values, the maximum",
+                             column_name, LN_MAX_DICT_SIZE);
                 goto fail;
             }
         }

@@ -10,6 +10,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
+/* Largest first output buffer for data whose decompressed size is unknown. */
+#define INITIAL_OUTPUT_BYTES ((size_t)256 << 20)
+
 static const unsigned char gzip_magic[] = {0x1f, 0x8b};
 static const unsigned char zstd_magic[] = {0x28, 0xb5, 0x2f, 0xfd};
 
@@ -39,7 +42,8 @@ static ln_status inflate_gzip(const unsigned char *input, size_t size, const cha
                               char **out, size_t *out_size, ln_error *err)
 {
     z_stream stream = {0};
-    size_t capacity = size * 4 + 4096;
+    /* A first guess of 4x the compressed size; grow_output doubles it as needed. */
+    size_t capacity = size < INITIAL_OUTPUT_BYTES / 4 ? size * 4 + 4096 : INITIAL_OUTPUT_BYTES;
     char *buffer = malloc(capacity);
     size_t used = 0;
     size_t offset = 0;
@@ -105,7 +109,7 @@ static ln_status decompress_zstd(const unsigned char *input, size_t size, const 
 {
     ZSTD_DStream *stream = ZSTD_createDStream();
     unsigned long long hint = ZSTD_getFrameContentSize(input, size);
-    size_t capacity = size * 4 + 4096;
+    size_t capacity = size < INITIAL_OUTPUT_BYTES / 4 ? size * 4 + 4096 : INITIAL_OUTPUT_BYTES;
     size_t used = 0;
     size_t last = 1;
     ln_status status = LN_OK;

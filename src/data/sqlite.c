@@ -252,8 +252,9 @@ static void warn_stray_cells(const sqlite_reader *reader, size_t c, int family,
 
     for (int e = 0; e < stats->n_examples; e++) {
         char value[80];
-        const char *text = ln_dict_string(stats->dict, stats->examples[e].code);
-        data_quote_value(text, strlen(text), value, sizeof value);
+        size_t length;
+        const char *text = data_strings_get(stats->strings, stats->examples[e].code, &length);
+        data_quote_value(text, length, value, sizeof value);
         int written = snprintf(examples + used, sizeof examples - used, "%srow %zu '%s'",
                                e ? ", " : "", stats->examples[e].line, value);
         if (written > 0 && (size_t)written < sizeof examples - used)
@@ -284,7 +285,7 @@ static int decide_types(sqlite_reader *reader, size_t *non_missing)
             warn_stray_cells(reader, c, stray_family, counts, non_missing[c]);
         if (column->needs_text) {
             any_needs_text = 1;
-            ln_dict_release(reader->stats[c].dict);
+            data_strings_free(reader->stats[c].strings);
             memset(&reader->stats[c], 0, sizeof reader->stats[c]);
         }
     }
@@ -356,7 +357,7 @@ static ln_status finish_table(sqlite_reader *reader, ln_table **out, ln_error *e
         if (ln_type_is_numeric(column->type))
             continue;
         size_t begin = 0;
-        ln_dict *part = reader->stats[c].dict;
+        data_strings *part = reader->stats[c].strings;
         codes[c] = data_merge_strings(column->name, column->slots, reader->n_rows, &part, &begin,
                                       &reader->n_rows, 1, &dicts[c], err);
         if (codes[c] == NULL) {
@@ -393,7 +394,7 @@ static void free_reader(sqlite_reader *reader)
             free(reader->columns[c].slots);
         }
         if (reader->stats != NULL)
-            ln_dict_release(reader->stats[c].dict);
+            data_strings_free(reader->stats[c].strings);
     }
     free(reader->columns);
     free(reader->stats);

@@ -2,7 +2,7 @@
  * Histogram gradient boosting for binary log loss, grown leaf-wise.
  *
  * Binned data are stored row-major (bins[row * n_features + feature]), one
- * byte per value. A leaf holds a scattered subset of rows, so building its
+ * byte per value. A leaf contains a scattered subset of rows, so building its
  * histogram touches one contiguous run of bytes and one gradient pair per
  * row, where a column-major layout would touch a separate cache line per
  * feature per row.
@@ -29,6 +29,10 @@
 /* Histograms kept at once may use at most this many bytes. */
 #define HIST_MAX_BYTES (4ull << 30)
 
+typedef struct gbdt_pair {
+    double g, h;
+} gbdt_pair;
+
 typedef struct leaf {
     size_t begin, end; /* rows[begin..end) */
     int node;
@@ -50,8 +54,7 @@ typedef struct trainer {
     size_t *bin_offsets;   /* feature -> first bin in a histogram */
     size_t total_bins;
 
-    double *gradients;     /* per row */
-    double *hessians;
+    gbdt_pair *pairs;      /* gradient and hessian per row, side by side for one cache miss */
     double *scores;        /* raw training scores */
     const double *labels;
 
@@ -216,8 +219,8 @@ static void gradient_task(void *context, size_t task)
     for (size_t r = begin; r < end; r++) {
         double p = 1.0 / (1.0 + exp(-t->scores[r]));
         double h = p * (1.0 - p);
-        t->gradients[r] = p - t->labels[r];
-        t->hessians[r] = h > 1e-16 ? h : 1e-16;
+        t->pairs[r].g = p - t->labels[r];
+        t->pairs[r].h = h > 1e-16 ? h : 1e-16;
     }
 }
 
@@ -251,8 +254,8 @@ static void accumulate_rows(const trainer *t, size_t begin, size_t end, gbdt_bin
     for (size_t i = begin; i < end; i++) {
         uint32_t r = rows[i];
         const uint8_t *row_bins = bins + (size_t)r * stride;
-        double g = t->gradients[r];
-        double h = t->hessians[r];
+        double g = t->pairs[r].g;
+        double h = t->pairs[r].h;
         for (int k = 0; k < n_active; k++) {
             int f = active[k];
             gbdt_bin *bin = &hist[offsets[f] + row_bins[f]];
@@ -647,8 +650,7 @@ static ln_status allocate_trainer(trainer *t, ln_error *err)
                             params->max_leaves, t->total_bins, pool_bytes, (unsigned long long)HIST_MAX_BYTES);
 
     size_t n_rows = t->n_rows;
-    t->gradients = malloc(n_rows * sizeof *t->gradients);
-    t->hessians = malloc(n_rows * sizeof *t->hessians);
+    t->pairs = malloc(n_rows * sizeof *t->pairs);
     t->scores = malloc(n_rows * sizeof *t->scores);
     t->rows = malloc(n_rows * sizeof *t->rows);
     t->scratch = malloc(n_rows * sizeof *t->scratch);
@@ -658,7 +660,7 @@ static ln_status allocate_trainer(trainer *t, ln_error *err)
     t->chunk_hists = malloc(HIST_MAX_CHUNKS * hist_bytes);
     t->leaves = malloc((size_t)params->max_leaves * sizeof *t->leaves);
     t->model->trees = calloc((size_t)params->trees, sizeof *t->model->trees);
-    if (t->gradients == NULL || t->hessians == NULL || t->scores == NULL || t->rows == NULL ||
+    if (t->pairs == NULL || t->scores == NULL || t->rows == NULL ||
         t->scratch == NULL || t->active == NULL || t->hist_memory == NULL || t->free_hists == NULL ||
         t->chunk_hists == NULL || t->leaves == NULL || t->model->trees == NULL)
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory allocating training buffers for %zu rows", n_rows);
@@ -673,8 +675,7 @@ static void free_trainer(trainer *t)
 {
     free(t->bins);
     free(t->bin_offsets);
-    free(t->gradients);
-    free(t->hessians);
+    free(t->pairs);
     free(t->scores);
     free(t->rows);
     free(t->scratch);

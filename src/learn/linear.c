@@ -54,7 +54,11 @@ static double softplus(double x)
 
 static double clamp(double x, double lo, double hi)
 {
-    return x < lo ? lo : x > hi ? hi : x;
+    if (x < lo)
+        return lo;
+    if (x > hi)
+        return hi;
+    return x;
 }
 
 /* Writes row r's non-zero design entries (ascending indices) and returns their count. */

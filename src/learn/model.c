@@ -117,7 +117,8 @@ ln_status learn_match_columns(const ln_model *model, const ln_table *table, cons
 
         const ln_column *column = &table->cols[index];
         int want_category = feature->type == LN_TYPE_CATEGORY;
-        if (want_category && column->type != LN_TYPE_CATEGORY)
+        /* A text column is accepted for a category feature because values are matched by string. */
+        if (want_category && column->type != LN_TYPE_CATEGORY && column->type != LN_TYPE_TEXT)
             return ln_error_set(err, LN_ERR_DATA,
                                 "%s: column '%s' is %s, but the model was trained on it as a category", what,
                                 feature->name, ln_type_name(column->type));

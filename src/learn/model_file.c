@@ -21,10 +21,10 @@
  *   META  the metadata text
  *
  * Doubles are stored as their IEEE 754 bits. The loader checks every count
- * against the bytes left and the limits in limits.h before allocating, and
- * every tree's children against their parent (left and right above the
- * parent's index, each node the child of exactly one parent), so a bad file
- * is LN_ERR_CORRUPT and never a crash, a cycle or an out-of-bounds read.
+ * against the bytes left and the limits in limits.h before allocating. It
+ * checks every tree's children against their parent: left and right above
+ * the parent's index, each node the child of exactly one parent. So a bad
+ * file is LN_ERR_CORRUPT, never a crash, a cycle or an out-of-bounds read.
  * Unknown sections are skipped, so a newer writer may add sections without
  * a version change.
  */
@@ -45,7 +45,7 @@
 #define NODE_BYTES 44
 #define SET_BYTES 32
 
-/* Longest feature name or category string accepted from a file. */
+/* Maximum bytes in a feature name or category string read from a file. */
 #define MAX_STRING_BYTES 65536
 
 #define TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)

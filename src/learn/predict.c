@@ -54,7 +54,7 @@ static double linear_value(const ln_model *model, const ln_column **columns, uin
         if (isnan(x)) {
             z += lf->weights[1];
         } else {
-            double clamped = x < lf->min ? lf->min : x > lf->max ? lf->max : x;
+            double clamped = fmax(lf->min, fmin(x, lf->max));
             z += lf->weights[0] * (clamped - lf->mean) / lf->scale;
         }
     }

@@ -110,6 +110,14 @@ void gbdt_best_numeric_split(const gbdt_bin *hist, int n_bins, const gbdt_bin *t
         if (improves(gain, best, params))
             *best = (gbdt_split){gain, feature, 0, b, 1, {{0}}, left, right};
     }
+
+    /* Every value left, missing right: the split "is the value present?". */
+    if (missing.n > 0 && n_bins >= 2) {
+        gbdt_bin left = bin_sub(*total, missing);
+        double gain = split_gain(&left, &missing, parent, l2, params);
+        if (improves(gain, best, params))
+            *best = (gbdt_split){gain, feature, 0, n_bins - 1, 0, {{0}}, left, missing};
+    }
 }
 
 typedef struct ordered_bin {

@@ -150,42 +150,37 @@ static ln_status collect_differences(const unsigned char *flags_a, const unsigne
     return LN_OK;
 }
 
-ln_status ln_bootstrap_payoff_difference(const unsigned char *flags_a, const unsigned char *flags_b,
-                                         const double *labels, const ln_payoffs *payoffs, size_t n,
-                                         const ln_bootstrap_options *options, ln_bootstrap_interval *out,
-                                         ln_error *err)
+static ln_status check_options(const ln_bootstrap_options *options, ln_bootstrap_options *chosen, ln_error *err)
 {
-    ln_bootstrap_options chosen = options != NULL ? *options : (ln_bootstrap_options){0};
-    if (chosen.n_resamples == 0)
-        chosen.n_resamples = LN_BOOTSTRAP_DEFAULT_RESAMPLES;
-    if (chosen.confidence == 0.0)
-        chosen.confidence = 0.95;
-    if (!(chosen.confidence > 0.0 && chosen.confidence < 1.0))
+    *chosen = options != NULL ? *options : (ln_bootstrap_options){0};
+    if (chosen->n_resamples == 0)
+        chosen->n_resamples = LN_BOOTSTRAP_DEFAULT_RESAMPLES;
+    if (chosen->confidence == 0.0)
+        chosen->confidence = 0.95;
+    if (!(chosen->confidence > 0.0 && chosen->confidence < 1.0))
         return ln_error_set(err, LN_ERR_CONFIG, "bootstrap confidence is %.17g; expected a fraction between 0 and 1",
-                            chosen.confidence);
-    if (chosen.n_resamples > LN_BOOTSTRAP_MAX_RESAMPLES)
+                            chosen->confidence);
+    if (chosen->n_resamples > LN_BOOTSTRAP_MAX_RESAMPLES)
         return ln_error_set(err, LN_ERR_CONFIG, "%zu bootstrap resamples requested; the maximum is %d",
-                            chosen.n_resamples, LN_BOOTSTRAP_MAX_RESAMPLES);
+                            chosen->n_resamples, LN_BOOTSTRAP_MAX_RESAMPLES);
+    return LN_OK;
+}
 
-    double *differences = NULL;
-    size_t m = 0;
-    ln_status status = collect_differences(flags_a, flags_b, labels, payoffs, n, &differences, &m, err);
-    if (status != LN_OK)
-        return status;
-
-    double *sums = malloc(chosen.n_resamples * sizeof *sums);
-    if (sums == NULL) {
-        free(differences);
-        return ln_error_set(err, LN_ERR_NOMEM, "out of memory for %zu bootstrap resamples", chosen.n_resamples);
-    }
+/* Resamples n rows of which only the m given differences are non-zero, and fills the interval. */
+static ln_status resample(const double *differences, size_t m, size_t n, const ln_bootstrap_options *chosen,
+                          ln_bootstrap_interval *out, ln_error *err)
+{
+    double *sums = malloc(chosen->n_resamples * sizeof *sums);
+    if (sums == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory for %zu bootstrap resamples", chosen->n_resamples);
 
     outcome_sum difference = {0};
     for (size_t k = 0; k < m; k++)
         outcome_sum_add(&difference, differences[k]);
 
     rng generator;
-    rng_seed(&generator, chosen.seed);
-    for (size_t b = 0; b < chosen.n_resamples; b++) {
+    rng_seed(&generator, chosen->seed);
+    for (size_t b = 0; b < chosen->n_resamples; b++) {
         /* A plain sum: its rounding error is far below the resampling noise, and it runs faster. */
         double sum = 0.0;
         size_t draws = m > 0 ? draw_binomial(&generator, n, m) : 0;
@@ -193,13 +188,63 @@ ln_status ln_bootstrap_payoff_difference(const unsigned char *flags_a, const uns
             sum += differences[rng_below(&generator, m)];
         sums[b] = sum;
     }
-    qsort(sums, chosen.n_resamples, sizeof *sums, compare_doubles);
+    qsort(sums, chosen->n_resamples, sizeof *sums, compare_doubles);
 
     out->difference = outcome_sum_value(&difference);
-    out->lower = percentile(sums, chosen.n_resamples, (1.0 - chosen.confidence) / 2.0);
-    out->upper = percentile(sums, chosen.n_resamples, (1.0 + chosen.confidence) / 2.0);
-    out->n_resamples = chosen.n_resamples;
+    out->lower = percentile(sums, chosen->n_resamples, (1.0 - chosen->confidence) / 2.0);
+    out->upper = percentile(sums, chosen->n_resamples, (1.0 + chosen->confidence) / 2.0);
+    out->n_resamples = chosen->n_resamples;
     free(sums);
-    free(differences);
     return LN_OK;
+}
+
+ln_status ln_bootstrap_payoff_difference(const unsigned char *flags_a, const unsigned char *flags_b,
+                                         const double *labels, const ln_payoffs *payoffs, size_t n,
+                                         const ln_bootstrap_options *options, ln_bootstrap_interval *out,
+                                         ln_error *err)
+{
+    ln_bootstrap_options chosen;
+    ln_status status = check_options(options, &chosen, err);
+    if (status != LN_OK)
+        return status;
+
+    double *differences = NULL;
+    size_t m = 0;
+    status = collect_differences(flags_a, flags_b, labels, payoffs, n, &differences, &m, err);
+    if (status != LN_OK)
+        return status;
+
+    status = resample(differences, m, n, &chosen, out, err);
+    free(differences);
+    return status;
+}
+
+ln_status ln_bootstrap_sum(const double *differences, size_t n, const ln_bootstrap_options *options,
+                           ln_bootstrap_interval *out, ln_error *err)
+{
+    ln_bootstrap_options chosen;
+    ln_status status = check_options(options, &chosen, err);
+    if (status != LN_OK)
+        return status;
+
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(differences[i]))
+            return ln_error_set(err, LN_ERR_DATA, "difference of row %zu is %.17g; expected a finite number", i + 1,
+                                differences[i]);
+        m += differences[i] != 0.0;
+    }
+
+    double *nonzero = malloc((m ? m : 1) * sizeof *nonzero);
+    if (nonzero == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory for %zu differences", m);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (differences[i] != 0.0)
+            nonzero[k++] = differences[i];
+    }
+
+    status = resample(nonzero, m, n, &chosen, out, err);
+    free(nonzero);
+    return status;
 }

@@ -49,4 +49,7 @@ static inline double outcome_row_payoff(const ln_payoffs *payoffs, size_t i, int
     return values != NULL ? values[i] : 0.0;
 }
 
+/* Returns floor(rate * n), taking a product within rounding error of a whole number as that number. */
+size_t outcome_flag_capacity(double rate, size_t n);
+
 #endif

@@ -37,8 +37,7 @@ static ln_status check_rows(const double *scores, const double *labels, const ln
     return LN_OK;
 }
 
-/* Returns floor(rate * n), taking a product within rounding error of a whole number as that number. */
-static size_t flag_capacity(double rate, size_t n)
+size_t outcome_flag_capacity(double rate, size_t n)
 {
     double product = rate * (double)n;
     double nearest = nearbyint(product);
@@ -63,7 +62,7 @@ ln_status ln_threshold_search(const double *scores, const double *labels, const 
     if (order == NULL)
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory sorting %zu scores", n);
 
-    size_t capacity = flag_capacity(max_flag_rate, n);
+    size_t capacity = outcome_flag_capacity(max_flag_rate, n);
     outcome_sum gain = {0};
     double scale = 0.0; /* summed absolute changes so far, the size of the rounding noise */
     double best_gain = 0.0;

@@ -17,8 +17,11 @@
 
 static const char *const top_keys[] = {
     "name", "data", "target", "positive", "id", "time", "ignore", "split",
-    "baseline", "model", "outcome", NULL,
+    "baseline", "model", "outcome", "slices", "slice_min_rows", "slice_tolerance", "evaluation", NULL,
 };
+static const char *const evaluation_keys[] = {"bootstrap", "seed", NULL};
+static const char *const action_keys[] = {"name", "payoff_if_positive", "payoff_if_negative", "max_rate", NULL};
+static const char *const default_keys[] = {"payoff_if_positive", "payoff_if_negative", NULL};
 static const char *const data_keys[] = {
     "csv", "sqlite", "query", "delimiter", "decimal_comma", "missing", "schema", NULL,
 };
@@ -30,7 +33,7 @@ static const char *const model_keys[] = {
     "max_bins", "early_stopping_rounds", "seed", NULL,
 };
 static const char *const outcome_keys[] = {
-    "true_positive", "false_positive", "false_negative", "true_negative", "max_flag_rate", NULL,
+    "true_positive", "false_positive", "false_negative", "true_negative", "max_flag_rate", "actions", "default", NULL,
 };
 static const char *const payoff_keys[4] = {
     "true_positive", "false_positive", "false_negative", "true_negative",
@@ -279,19 +282,189 @@ static ln_status read_model(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline,
     return LN_OK;
 }
 
+static ln_status copy_text(const char *text, char **out, ln_error *err)
+{
+    *out = strdup(text);
+    return *out != NULL ? LN_OK : ln_error_set(err, LN_ERR_NOMEM, "out of memory reading the pipeline");
+}
+
+/* The binary form as a policy of one action, so that a run treats both forms alike. */
+static ln_status binary_policy(ln_pipeline *pipeline, ln_error *err)
+{
+    ln_action_spec *flag = &pipeline->actions[0];
+
+    pipeline->n_actions = 1;
+    flag->max_rate = 1.0;
+    ln_status status = copy_text("flag", &flag->name, err);
+    if (status == LN_OK)
+        status = copy_text(pipeline->payoff[0], &flag->payoff_if_positive, err);
+    if (status == LN_OK)
+        status = copy_text(pipeline->payoff[1], &flag->payoff_if_negative, err);
+    if (status == LN_OK)
+        status = copy_text("default", &pipeline->fallback.name, err);
+    if (status == LN_OK)
+        status = copy_text(pipeline->payoff[2], &pipeline->fallback.payoff_if_positive, err);
+    if (status == LN_OK)
+        status = copy_text(pipeline->payoff[3], &pipeline->fallback.payoff_if_negative, err);
+    pipeline->fallback.max_rate = 1.0;
+    return status;
+}
+
+static int name_is_valid(const char *name);
+
+static ln_status read_action(ydoc *doc, yaml_node_t *node, size_t index, ln_pipeline *pipeline, ln_error *err)
+{
+    ln_action_spec *action = &pipeline->actions[index];
+    char section[64];
+
+    snprintf(section, sizeof section, "outcome.actions[%zu]", index + 1);
+    action->max_rate = 1.0;
+    ln_status status = ydoc_check_keys(doc, node, section, action_keys, err);
+    if (status == LN_OK)
+        status = read_required_string(doc, node, section, "name", &action->name, err);
+    if (status == LN_OK)
+        status = read_required_string(doc, node, section, "payoff_if_positive", &action->payoff_if_positive, err);
+    if (status == LN_OK)
+        status = read_required_string(doc, node, section, "payoff_if_negative", &action->payoff_if_negative, err);
+    if (status == LN_OK)
+        status = read_optional_number(doc, node, "max_rate", 0, 1, &action->max_rate, err);
+    if (status != LN_OK)
+        return status;
+
+    if (!name_is_valid(action->name) || strcmp(action->name, "default") == 0)
+        return ln_error_set(err, LN_ERR_CONFIG,
+                            "%s:%d: action name must be 1 to 128 letters, digits, '-', '_' or '.', and not "
+                            "'default'; found '%s'", doc->path, ydoc_line(node), action->name);
+    for (size_t k = 0; k < index; k++) {
+        if (strcmp(pipeline->actions[k].name, action->name) == 0)
+            return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: action '%s' is named twice in outcome.actions",
+                                doc->path, ydoc_line(node), action->name);
+    }
+    return LN_OK;
+}
+
+static ln_status read_actions(ydoc *doc, yaml_node_t *outcome, ln_pipeline *pipeline, ln_error *err)
+{
+    yaml_node_t *list = ydoc_get(doc, outcome, "actions");
+    yaml_node_t *fallback = ydoc_get(doc, outcome, "default");
+
+    if (list->type != YAML_SEQUENCE_NODE)
+        return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'actions' must be a list of actions, each with name, "
+                            "payoff_if_positive and payoff_if_negative", doc->path, ydoc_line(list));
+    size_t n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+    if (n == 0 || n > LN_MAX_ACTIONS)
+        return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'actions' lists %zu actions; expected 1 to %d",
+                            doc->path, ydoc_line(list), n, LN_MAX_ACTIONS);
+    if (fallback == NULL)
+        return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: outcome with 'actions' needs a 'default' with "
+                            "payoff_if_positive and payoff_if_negative for the rows no action takes",
+                            doc->path, ydoc_line(outcome));
+
+    pipeline->multi_action = 1;
+    pipeline->n_actions = n;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = yaml_document_get_node(&doc->document, list->data.sequence.items.start[i]);
+        ln_status status = read_action(doc, item, i, pipeline, err);
+        if (status != LN_OK)
+            return status;
+    }
+
+    pipeline->fallback.max_rate = 1.0;
+    ln_status status = ydoc_check_keys(doc, fallback, "outcome.default", default_keys, err);
+    if (status == LN_OK)
+        status = copy_text("default", &pipeline->fallback.name, err);
+    if (status == LN_OK)
+        status = read_required_string(doc, fallback, "outcome.default", "payoff_if_positive",
+                                      &pipeline->fallback.payoff_if_positive, err);
+    if (status == LN_OK)
+        status = read_required_string(doc, fallback, "outcome.default", "payoff_if_negative",
+                                      &pipeline->fallback.payoff_if_negative, err);
+    return status;
+}
+
 static ln_status read_outcome(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline, ln_error *err)
 {
     yaml_node_t *outcome = ydoc_get(doc, root, "outcome");
     if (outcome == NULL)
         return ln_error_set(err, LN_ERR_CONFIG,
                             "%s: missing required key 'outcome' (the payoff of true_positive, false_positive, "
-                            "false_negative and true_negative)", doc->path);
+                            "false_negative and true_negative, or a list of actions)", doc->path);
 
     ln_status status = ydoc_check_keys(doc, outcome, "outcome", outcome_keys, err);
+    if (status == LN_OK)
+        status = read_optional_number(doc, outcome, "max_flag_rate", 1e-6, 1, &pipeline->max_flag_rate, err);
+    if (status != LN_OK)
+        return status;
+
+    if (ydoc_get(doc, outcome, "actions") != NULL) {
+        for (int i = 0; i < 4; i++) {
+            yaml_node_t *node = ydoc_get(doc, outcome, payoff_keys[i]);
+            if (node != NULL)
+                return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: outcome has both 'actions' and '%s'; use "
+                                    "either the four outcome payoffs or actions with a default",
+                                    doc->path, ydoc_line(node), payoff_keys[i]);
+        }
+        return read_actions(doc, outcome, pipeline, err);
+    }
+    if (ydoc_get(doc, outcome, "default") != NULL)
+        return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: outcome 'default' goes with 'actions'", doc->path,
+                            ydoc_line(ydoc_get(doc, outcome, "default")));
+
     for (int i = 0; i < 4 && status == LN_OK; i++)
         status = read_required_string(doc, outcome, "outcome", payoff_keys[i], &pipeline->payoff[i], err);
     if (status == LN_OK)
-        status = read_optional_number(doc, outcome, "max_flag_rate", 1e-6, 1, &pipeline->max_flag_rate, err);
+        status = binary_policy(pipeline, err);
+    return status;
+}
+
+static ln_status read_evaluation(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline, ln_error *err)
+{
+    yaml_node_t *evaluation = ydoc_get(doc, root, "evaluation");
+    long long value;
+
+    if (evaluation == NULL)
+        return LN_OK;
+    ln_status status = ydoc_check_keys(doc, evaluation, "evaluation", evaluation_keys, err);
+    if (status != LN_OK)
+        return status;
+
+    yaml_node_t *node = ydoc_get(doc, evaluation, "bootstrap");
+    if (node != NULL) {
+        status = ydoc_integer(doc, node, "bootstrap", 10, LN_BOOTSTRAP_MAX_RESAMPLES, &value, err);
+        if (status != LN_OK)
+            return status;
+        pipeline->bootstrap_resamples = (size_t)value;
+    }
+    node = ydoc_get(doc, evaluation, "seed");
+    if (node != NULL) {
+        status = ydoc_integer(doc, node, "seed", 0, LLONG_MAX, &value, err);
+        if (status != LN_OK)
+            return status;
+        pipeline->bootstrap_seed = (uint64_t)value;
+    }
+    return LN_OK;
+}
+
+static ln_status read_slices(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline, ln_error *err)
+{
+    yaml_node_t *node = ydoc_get(doc, root, "slices");
+    long long value;
+    ln_status status = LN_OK;
+
+    if (node != NULL) {
+        status = ydoc_string_list(doc, node, "slices", &pipeline->slices, &pipeline->n_slices, err);
+        if (status == LN_OK && pipeline->n_slices > LN_MAX_SLICES)
+            return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'slices' names %zu columns; the maximum is %d",
+                                doc->path, ydoc_line(node), pipeline->n_slices, LN_MAX_SLICES);
+    }
+    node = ydoc_get(doc, root, "slice_min_rows");
+    if (status == LN_OK && node != NULL) {
+        status = ydoc_integer(doc, node, "slice_min_rows", 1, LLONG_MAX, &value, err);
+        if (status == LN_OK)
+            pipeline->slice_min_rows = (size_t)value;
+    }
+    if (status == LN_OK)
+        status = read_optional_number(doc, root, "slice_tolerance", 0, DBL_MAX, &pipeline->slice_tolerance, err);
     return status;
 }
 
@@ -358,6 +531,10 @@ static ln_status read_top_level(ydoc *doc, yaml_node_t *root, ln_pipeline *pipel
         status = read_model(doc, root, pipeline, err);
     if (status == LN_OK)
         status = read_outcome(doc, root, pipeline, err);
+    if (status == LN_OK)
+        status = read_evaluation(doc, root, pipeline, err);
+    if (status == LN_OK)
+        status = read_slices(doc, root, pipeline, err);
     return status;
 }
 
@@ -382,6 +559,9 @@ static ln_pipeline *pipeline_new(const char *path)
     pipeline->test_share = 0.2;
     pipeline->split_seed = 7;
     pipeline->max_flag_rate = 1.0;
+    pipeline->slice_min_rows = LN_DEFAULT_SLICE_MIN_ROWS;
+    pipeline->bootstrap_resamples = LN_BOOTSTRAP_DEFAULT_RESAMPLES;
+    pipeline->bootstrap_seed = 7;
     return pipeline;
 }
 
@@ -457,5 +637,12 @@ void ln_pipeline_free(ln_pipeline *pipeline)
     free(pipeline->baseline_rule);
     for (int i = 0; i < 4; i++)
         free(pipeline->payoff[i]);
+    for (size_t k = 0; k <= LN_MAX_ACTIONS; k++) {
+        ln_action_spec *action = k < LN_MAX_ACTIONS ? &pipeline->actions[k] : &pipeline->fallback;
+        free(action->name);
+        free(action->payoff_if_positive);
+        free(action->payoff_if_negative);
+    }
+    free_string_array(pipeline->slices, pipeline->n_slices);
     free(pipeline);
 }

@@ -21,9 +21,33 @@
 /* A run needs enough rows for three splits that each hold both classes. */
 #define RUN_MIN_ROWS 100
 
-static const char *const payoff_names[PAYOFF_COUNT] = {
-    "true_positive", "false_positive", "false_negative", "true_negative",
-};
+/* Names the key of an option's payoff expression in messages, as the pipeline file spells it. */
+static void option_key(const run_context *run, size_t option, int which, char *out, size_t capacity)
+{
+    static const char *const binary_keys[2][2] = {
+        {"true_positive", "false_positive"},
+        {"false_negative", "true_negative"},
+    };
+    const char *side = which == IF_POSITIVE ? "payoff_if_positive" : "payoff_if_negative";
+
+    if (!run->pipeline->multi_action)
+        snprintf(out, capacity, "outcome.%s", binary_keys[option == 0 ? 0 : 1][which]);
+    else if (option < run->n_actions)
+        snprintf(out, capacity, "outcome.actions[%zu].%s", option + 1, side);
+    else
+        snprintf(out, capacity, "outcome.default.%s", side);
+}
+
+static const ln_action_spec *option_spec(const run_context *run, size_t option)
+{
+    return option < run->n_actions ? &run->pipeline->actions[option] : &run->pipeline->fallback;
+}
+
+static const char *option_text(const run_context *run, size_t option, int which)
+{
+    const ln_action_spec *spec = option_spec(run, option);
+    return which == IF_POSITIVE ? spec->payoff_if_positive : spec->payoff_if_negative;
+}
 
 void ln_run_options_default(ln_run_options *options)
 {
@@ -100,7 +124,7 @@ static ln_status check_named_column(const run_context *run, const char *key, con
                         run->pipeline->path, key, name, columns);
 }
 
-static ln_status check_columns(run_context *run, ln_error *err)
+ln_status run_check_columns(run_context *run, ln_error *err)
 {
     const ln_pipeline *pipeline = run->pipeline;
 
@@ -111,6 +135,8 @@ static ln_status check_columns(run_context *run, ln_error *err)
         status = check_named_column(run, "time", pipeline->time, err);
     for (size_t i = 0; i < pipeline->n_ignore && status == LN_OK; i++)
         status = check_named_column(run, "ignore", pipeline->ignore[i], err);
+    for (size_t i = 0; i < pipeline->n_slices && status == LN_OK; i++)
+        status = check_named_column(run, "slices", pipeline->slices[i], err);
     if (status != LN_OK)
         return status;
 
@@ -224,6 +250,7 @@ static ln_status fill_split(run_context *run, run_split *split, const char *name
         positives += split->labels[i] == 1;
     }
     split->positive_rate = n ? (double)positives / (double)n : NAN;
+    split->data_rows = rows;
 
     if (positives == 0 || positives == n)
         return ln_error_set(err, LN_ERR_DATA,
@@ -266,79 +293,88 @@ static ln_status parse_expression(run_context *run, const char *key, const char 
     return LN_OK;
 }
 
-static ln_status parse_expressions(run_context *run, ln_error *err)
+ln_status run_parse_expressions(run_context *run, ln_error *err)
 {
     char key[64];
 
+    run->n_actions = run->pipeline->n_actions;
     ln_status status = parse_expression(run, "baseline.rule", run->pipeline->baseline_rule, &run->rule, err);
-    for (int i = 0; i < PAYOFF_COUNT && status == LN_OK; i++) {
-        snprintf(key, sizeof key, "outcome.%s", payoff_names[i]);
-        status = parse_expression(run, key, run->pipeline->payoff[i], &run->payoff[i], err);
+    for (size_t k = 0; k <= run->n_actions && status == LN_OK; k++) {
+        for (int which = 0; which < 2 && status == LN_OK; which++) {
+            option_key(run, k, which, key, sizeof key);
+            status = parse_expression(run, key, option_text(run, k, which), &run->option_expr[k][which], err);
+        }
     }
     return status;
 }
 
-static ln_status evaluate_payoffs(run_context *run, run_split *split, const char *name, ln_error *err)
+static ln_status evaluate_option(run_context *run, run_split *split, const char *name, size_t option, int which,
+                                 ln_error *err)
 {
     size_t n = split->table->n_rows;
+    char key[64];
+    double *values = malloc((n ? n : 1) * sizeof *values);
 
-    for (int i = 0; i < PAYOFF_COUNT; i++) {
-        split->payoff[i] = malloc((n ? n : 1) * sizeof *split->payoff[i]);
-        if (split->payoff[i] == NULL)
-            return ln_error_set(err, LN_ERR_NOMEM, "out of memory evaluating payoffs");
+    split->option_payoff[option][which] = values;
+    option_key(run, option, which, key, sizeof key);
+    if (values == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory evaluating payoffs");
 
-        ln_status status = ln_expr_eval(run->payoff[i], split->table, split->payoff[i], err);
-        if (status != LN_OK)
-            return ln_error_prefix(err, "%s: outcome.%s", run->pipeline->path, payoff_names[i]);
+    ln_status status = ln_expr_eval(run->option_expr[option][which], split->table, values, err);
+    if (status != LN_OK)
+        return ln_error_prefix(err, "%s: %s", run->pipeline->path, key);
 
-        for (size_t row = 0; row < n; row++) {
-            if (!isfinite(split->payoff[i][row]))
-                return ln_error_set(err, LN_ERR_DATA,
-                                    "%s: outcome.%s \"%s\" is %s on a row of the %s split (data row %zu); "
-                                    "give such rows a value, e.g. with if(is_missing(x), 0, x)",
-                                    run->pipeline->path, payoff_names[i], run->pipeline->payoff[i],
-                                    isnan(split->payoff[i][row]) ? "missing" : "infinite", name,
-                                    (name[0] == 'v' ? run->rows.valid : run->rows.test)[row] + 1);
-        }
+    for (size_t row = 0; row < n; row++) {
+        if (!isfinite(values[row]))
+            return ln_error_set(err, LN_ERR_DATA,
+                                "%s: %s \"%s\" is %s on a row of the %s split (data row %zu); "
+                                "give such rows a value, e.g. with if(is_missing(x), 0, x)",
+                                run->pipeline->path, key, option_text(run, option, which),
+                                isnan(values[row]) ? "missing" : "infinite", name,
+                                (split->data_rows != NULL ? split->data_rows[row] : row) + 1);
     }
     return LN_OK;
+}
+
+ln_status run_evaluate_payoffs(run_context *run, run_split *split, const char *name, ln_error *err)
+{
+    ln_status status = LN_OK;
+
+    for (size_t k = 0; k <= run->n_actions && status == LN_OK; k++) {
+        for (int which = 0; which < 2 && status == LN_OK; which++)
+            status = evaluate_option(run, split, name, k, which, err);
+    }
+    return status;
 }
 
 ln_payoffs run_split_payoffs(const run_split *split)
 {
     ln_payoffs payoffs = {
-        split->payoff[PAYOFF_TP], split->payoff[PAYOFF_FP], split->payoff[PAYOFF_FN], split->payoff[PAYOFF_TN],
+        split->option_payoff[0][IF_POSITIVE], split->option_payoff[0][IF_NEGATIVE],
+        split->option_payoff[1][IF_POSITIVE], split->option_payoff[1][IF_NEGATIVE],
     };
     return payoffs;
 }
 
-static void summarise_policy(const run_split *split, const unsigned char *flags, const double *scores,
-                             ln_policy_result *out)
+void run_split_options(const run_split *split, size_t n_actions, ln_action_payoffs *options)
 {
-    size_t n = split->table->n_rows;
-    ln_payoffs payoffs = run_split_payoffs(split);
-
-    out->flagged = 0;
-    out->true_positives = 0;
-    for (size_t i = 0; i < n; i++) {
-        out->flagged += flags[i];
-        out->true_positives += flags[i] && split->labels[i] == 1;
+    for (size_t k = 0; k <= n_actions; k++) {
+        options[k].if_positive = split->option_payoff[k][IF_POSITIVE];
+        options[k].if_negative = split->option_payoff[k][IF_NEGATIVE];
+        options[k].max_rate = 1.0;
     }
-    out->flag_rate = n ? (double)out->flagged / (double)n : NAN;
-    out->payoff = ln_policy_payoff(flags, split->labels, &payoffs, n);
-    out->payoff_per_1000 = n ? out->payoff * 1000.0 / (double)n : NAN;
-    out->auc = scores ? ln_roc_auc(scores, split->labels, n) : NAN;
-    out->pr_auc = scores ? ln_average_precision(scores, split->labels, n) : NAN;
-    out->log_loss = NAN;
-    out->threshold = NAN;
 }
 
-static ln_status evaluate_baseline(run_context *run, ln_error *err)
+/* The rule gives the first action to the rows where it is true, and the default elsewhere. */
+ln_status run_evaluate_baseline(run_context *run, ln_error *err)
 {
     size_t n = run->test.table->n_rows;
     double *values = malloc((n ? n : 1) * sizeof *values);
     run->baseline_flags = malloc(n ? n : 1);
-    if (values == NULL || run->baseline_flags == NULL) {
+    run->baseline_decisions = malloc(n ? n : 1);
+    run->baseline_row_payoffs = malloc((n ? n : 1) * sizeof *run->baseline_row_payoffs);
+    if (values == NULL || run->baseline_flags == NULL || run->baseline_decisions == NULL ||
+        run->baseline_row_payoffs == NULL) {
         free(values);
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory evaluating the rule");
     }
@@ -354,13 +390,14 @@ static ln_status evaluate_baseline(run_context *run, ln_error *err)
     for (size_t i = 0; i < n; i++) {
         undecided += isnan(values[i]);
         run->baseline_flags[i] = !isnan(values[i]) && values[i] != 0;
+        run->baseline_decisions[i] = run->baseline_flags[i] ? 0 : (unsigned char)run->n_actions;
         values[i] = run->baseline_flags[i];
     }
     if (undecided > 0)
         run_warn(run, "the rule in use is undecided (a value it reads is missing) on %zu of %zu test rows; "
                       "those rows count as not flagged", undecided, n);
 
-    summarise_policy(&run->test, run->baseline_flags, values, &run->result->baseline);
+    run_summarise_policy(run, run->baseline_decisions, values, &run->result->baseline, run->baseline_row_payoffs);
     free(values);
     ln_log(LN_LOG_INFO, "rule in use on test: flags %.2f%%, payoff %.2f", run->result->baseline.flag_rate * 100,
            run->result->baseline.payoff);
@@ -399,42 +436,102 @@ static ln_status score_split(run_context *run, const run_split *split, double **
     return ln_model_predict(run->model, split->table, *scores, err);
 }
 
+static void record_valid_rates(run_context *run, const size_t *assigned)
+{
+    size_t n = run->valid.table->n_rows;
+
+    for (size_t k = 0; k < run->n_actions; k++)
+        run->result->actions[k].valid_rate = n ? (double)assigned[k] / (double)n : NAN;
+}
+
+/* The binary form keeps its own search; more actions need the joint search over every cut. */
 static ln_status choose_threshold(run_context *run, ln_error *err)
 {
-    ln_payoffs payoffs = run_split_payoffs(&run->valid);
+    size_t n = run->valid.table->n_rows;
+    ln_status status;
 
-    ln_status status = ln_threshold_search(run->valid_scores, run->valid.labels, &payoffs,
-                                           run->valid.table->n_rows, run->pipeline->max_flag_rate,
-                                           &run->choice, err);
+    if (!run->pipeline->multi_action) {
+        ln_payoffs payoffs = run_split_payoffs(&run->valid);
+        ln_threshold_choice choice;
+        status = ln_threshold_search(run->valid_scores, run->valid.labels, &payoffs, n, run->pipeline->max_flag_rate,
+                                     &choice, err);
+        if (status == LN_OK) {
+            run->thresholds[0] = choice.threshold;
+            run->result->valid_payoff = choice.payoff;
+            record_valid_rates(run, &choice.flagged);
+        }
+    } else {
+        ln_action_payoffs options[RUN_MAX_OPTIONS];
+        ln_policy_choice choice;
+        run_split_options(&run->valid, run->n_actions, options);
+        for (size_t k = 0; k < run->n_actions; k++)
+            options[k].max_rate = run->pipeline->actions[k].max_rate;
+        status = ln_policy_search(run->valid_scores, run->valid.labels, options, run->n_actions,
+                                  &options[run->n_actions], n, run->pipeline->max_flag_rate, &choice, err);
+        if (status == LN_OK) {
+            memcpy(run->thresholds, choice.thresholds, sizeof run->thresholds);
+            run->result->valid_payoff = choice.payoff;
+            record_valid_rates(run, choice.assigned);
+        }
+    }
     if (status != LN_OK)
         return ln_error_prefix(err, "%s: choosing the threshold on the valid split", run->pipeline->path);
 
-    run->result->valid_threshold = run->choice.threshold;
-    run->result->valid_payoff = run->choice.payoff;
-    ln_log(LN_LOG_INFO, "threshold %.6g chosen on valid: flags %.2f%%, payoff %.2f", run->choice.threshold,
-           run->choice.flag_rate * 100, run->choice.payoff);
+    run->result->valid_threshold = run->thresholds[0];
+    for (size_t k = 0; k < run->n_actions; k++)
+        ln_log(LN_LOG_INFO, "action %s: threshold %.6g chosen on valid (%.2f%% of rows)",
+               run->pipeline->actions[k].name, run->thresholds[k], run->result->actions[k].valid_rate * 100);
+    ln_log(LN_LOG_INFO, "valid payoff %.2f", run->result->valid_payoff);
     return LN_OK;
 }
 
-static ln_status evaluate_model(run_context *run, ln_error *err)
+ln_status run_evaluate_model(run_context *run, ln_error *err)
 {
     size_t n = run->test.table->n_rows;
+    size_t bytes = n ? n : 1;
 
-    run->model_flags = malloc(n ? n : 1);
-    if (run->model_flags == NULL)
+    run->model_decisions = malloc(bytes);
+    run->model_flags = malloc(bytes);
+    run->model_row_payoffs = malloc(bytes * sizeof *run->model_row_payoffs);
+    run->nothing_row_payoffs = malloc(bytes * sizeof *run->nothing_row_payoffs);
+    unsigned char *nothing = malloc(bytes);
+    if (run->model_decisions == NULL || run->model_flags == NULL || run->model_row_payoffs == NULL ||
+        run->nothing_row_payoffs == NULL || nothing == NULL) {
+        free(nothing);
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory evaluating the model");
+    }
+
+    ln_policy_assign(run->test_scores, n, run->thresholds, run->n_actions, run->model_decisions);
     for (size_t i = 0; i < n; i++)
-        run->model_flags[i] = run->test_scores[i] >= run->choice.threshold;
+        run->model_flags[i] = run->model_decisions[i] < run->n_actions;
 
     ln_policy_result *model = &run->result->model;
-    summarise_policy(&run->test, run->model_flags, run->test_scores, model);
+    run_summarise_policy(run, run->model_decisions, run->test_scores, model, run->model_row_payoffs);
     model->log_loss = ln_log_loss(run->test_scores, run->test.labels, n);
-    model->threshold = run->choice.threshold;
+    model->threshold = run->thresholds[0];
 
-    memset(run->model_flags, 0, n ? n : 1);
-    summarise_policy(&run->test, run->model_flags, NULL, &run->result->nothing);
-    for (size_t i = 0; i < n; i++)
-        run->model_flags[i] = run->test_scores[i] >= run->choice.threshold;
+    memset(nothing, (int)run->n_actions, bytes);
+    run_summarise_policy(run, nothing, NULL, &run->result->nothing, run->nothing_row_payoffs);
+    free(nothing);
+
+    run->result->n_actions = run->n_actions;
+    for (size_t k = 0; k < run->n_actions; k++) {
+        ln_action_result *action = &run->result->actions[k];
+        snprintf(action->name, sizeof action->name, "%s", run->pipeline->actions[k].name);
+        action->threshold = run->thresholds[k];
+        action->test_rows = 0;
+        action->true_positives = 0;
+        double total = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (run->model_decisions[i] != k)
+                continue;
+            action->test_rows++;
+            action->true_positives += run->test.labels[i] == 1;
+            total += run->model_row_payoffs[i];
+        }
+        action->test_rate = n ? (double)action->test_rows / (double)n : NAN;
+        action->test_payoff = total;
+    }
 
     ln_log(LN_LOG_INFO, "model on test: AUC %.4f, flags %.2f%%, payoff %.2f (rule %.2f, nothing %.2f)",
            model->auc, model->flag_rate * 100, model->payoff, run->result->baseline.payoff,
@@ -442,18 +539,22 @@ static ln_status evaluate_model(run_context *run, ln_error *err)
     return LN_OK;
 }
 
-static void run_free(run_context *run)
+void run_free(run_context *run)
 {
     run_split *splits[3] = {&run->train, &run->valid, &run->test};
 
     for (int s = 0; s < 3; s++) {
         ln_table_free(splits[s]->table);
         free(splits[s]->labels);
-        for (int i = 0; i < PAYOFF_COUNT; i++)
-            free(splits[s]->payoff[i]);
+        for (size_t k = 0; k < RUN_MAX_OPTIONS; k++) {
+            free(splits[s]->option_payoff[k][IF_POSITIVE]);
+            free(splits[s]->option_payoff[k][IF_NEGATIVE]);
+        }
     }
-    for (int i = 0; i < PAYOFF_COUNT; i++)
-        ln_expr_free(run->payoff[i]);
+    for (size_t k = 0; k < RUN_MAX_OPTIONS; k++) {
+        ln_expr_free(run->option_expr[k][IF_POSITIVE]);
+        ln_expr_free(run->option_expr[k][IF_NEGATIVE]);
+    }
     for (size_t i = 0; i < run->n_warnings; i++)
         free(run->warnings[i]);
     ln_expr_free(run->rule);
@@ -463,9 +564,18 @@ static void run_free(run_context *run)
     free(run->labels);
     free(run->features);
     free(run->baseline_flags);
+    free(run->baseline_decisions);
+    free(run->baseline_row_payoffs);
+    free(run->model_decisions);
+    free(run->model_flags);
+    free(run->model_row_payoffs);
+    free(run->nothing_row_payoffs);
+    free(run->production_decisions);
+    free(run->production_row_payoffs);
+    free(run->production_scores);
     free(run->valid_scores);
     free(run->test_scores);
-    free(run->model_flags);
+    free(run->slices);
 }
 
 static void stamp_created_at(run_context *run)
@@ -492,19 +602,19 @@ ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *opt
 
     ln_status status = load_data(&run, err);
     if (status == LN_OK)
-        status = check_columns(&run, err);
+        status = run_check_columns(&run, err);
     if (status == LN_OK)
-        status = parse_expressions(&run, err);
+        status = run_parse_expressions(&run, err);
     if (status == LN_OK)
         status = choose_features(&run, err);
     if (status == LN_OK)
         status = split_data(&run, err);
     if (status == LN_OK)
-        status = evaluate_payoffs(&run, &run.valid, "valid", err);
+        status = run_evaluate_payoffs(&run, &run.valid, "valid", err);
     if (status == LN_OK)
-        status = evaluate_payoffs(&run, &run.test, "test", err);
+        status = run_evaluate_payoffs(&run, &run.test, "test", err);
     if (status == LN_OK)
-        status = evaluate_baseline(&run, err);
+        status = run_evaluate_baseline(&run, err);
     if (status == LN_OK)
         status = train_model(&run, err);
     if (status == LN_OK)
@@ -514,7 +624,13 @@ ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *opt
     if (status == LN_OK)
         status = choose_threshold(&run, err);
     if (status == LN_OK)
-        status = evaluate_model(&run, err);
+        status = run_evaluate_model(&run, err);
+    if (status == LN_OK)
+        status = run_evaluate_production(&run, err);
+    if (status == LN_OK)
+        status = run_model_statistics(&run, err);
+    if (status == LN_OK)
+        status = run_compute_slices(&run, err);
     if (status == LN_OK)
         status = run_write_model(&run, err);
     if (status == LN_OK && options->register_model)

@@ -41,6 +41,139 @@ static json_t *policy_json(const ln_policy_result *policy, int with_scores, int 
     return object;
 }
 
+static json_t *interval_json(const ln_bootstrap_interval *interval)
+{
+    if (interval->n_resamples == 0)
+        return json_null();
+    json_t *pair = json_array();
+    json_array_append_new(pair, run_json_number(interval->lower));
+    json_array_append_new(pair, run_json_number(interval->upper));
+    return pair;
+}
+
+static json_t *calibration_json(const ln_run_result *result)
+{
+    json_t *bins = json_array();
+
+    for (int b = 0; b < LN_CALIBRATION_BINS; b++) {
+        const ln_calibration_bin *bin = &result->calibration[b];
+        json_t *object = json_object();
+        json_object_set_new(object, "lower", json_real(bin->lower));
+        json_object_set_new(object, "upper", json_real(bin->upper));
+        json_object_set_new(object, "mean_score", run_json_number(bin->mean_score));
+        json_object_set_new(object, "positive_rate", run_json_number(bin->positive_rate));
+        json_object_set_new(object, "count", json_integer((json_int_t)bin->count));
+        json_array_append_new(bins, object);
+    }
+    return bins;
+}
+
+/* Brier score, calibration, confusion counts and recall of the model on test, added to its policy object. */
+static void add_model_statistics(json_t *model, const ln_run_result *result)
+{
+    const ln_confusion *counts = &result->confusion;
+    size_t positives = counts->true_positives + counts->false_negatives;
+
+    json_object_set_new(model, "brier", run_json_number(result->brier));
+    json_object_set_new(model, "calibration_error", run_json_number(result->calibration_error));
+    json_object_set_new(model, "calibration", calibration_json(result));
+    json_t *confusion = json_object();
+    json_object_set_new(confusion, "tp", json_integer((json_int_t)counts->true_positives));
+    json_object_set_new(confusion, "fp", json_integer((json_int_t)counts->false_positives));
+    json_object_set_new(confusion, "fn", json_integer((json_int_t)counts->false_negatives));
+    json_object_set_new(confusion, "tn", json_integer((json_int_t)counts->true_negatives));
+    json_object_set_new(model, "confusion", confusion);
+    json_object_set_new(model, "recall", run_json_number(positives ? (double)counts->true_positives / (double)positives
+                                                                   : NAN));
+}
+
+static json_t *policy_object_json(const run_context *run)
+{
+    const ln_run_result *result = run->result;
+    json_t *policy = json_object();
+    json_t *actions = json_array();
+
+    for (size_t k = 0; k < result->n_actions; k++) {
+        const ln_action_result *action = &result->actions[k];
+        json_t *object = json_object();
+        json_object_set_new(object, "name", json_string(action->name));
+        json_object_set_new(object, "threshold", run_json_number(action->threshold));
+        json_object_set_new(object, "max_rate", run_json_number(run->pipeline->actions[k].max_rate));
+        json_object_set_new(object, "valid_rate", run_json_number(action->valid_rate));
+        json_object_set_new(object, "test_rows", json_integer((json_int_t)action->test_rows));
+        json_object_set_new(object, "test_rate", run_json_number(action->test_rate));
+        json_object_set_new(object, "true_positives", json_integer((json_int_t)action->true_positives));
+        json_object_set_new(object, "payoff", run_json_number(action->test_payoff));
+        json_array_append_new(actions, object);
+    }
+    json_object_set_new(policy, "actions", actions);
+    json_object_set_new(policy, "max_flag_rate", run_json_number(run->pipeline->max_flag_rate));
+    json_object_set_new(policy, "multi_action", json_boolean(run->pipeline->multi_action));
+    return policy;
+}
+
+static json_t *slices_json(const run_context *run)
+{
+    json_t *slices = json_array();
+
+    for (size_t i = 0; i < run->n_slices; i++) {
+        const ln_slice_summary *slice = &run->slices[i];
+        json_t *object = json_object();
+        json_object_set_new(object, "column", json_string(slice->column));
+        json_object_set_new(object, "value", json_string(slice->value));
+        json_object_set_new(object, "rows", json_integer((json_int_t)slice->rows));
+        json_object_set_new(object, "positives", json_integer((json_int_t)slice->positives));
+        json_object_set_new(object, "model_auc", run_json_number(slice->model_auc));
+        json_object_set_new(object, "baseline_auc", run_json_number(slice->baseline_auc));
+        json_object_set_new(object, "model_flag_rate", run_json_number(slice->model_flag_rate));
+        json_object_set_new(object, "baseline_flag_rate", run_json_number(slice->baseline_flag_rate));
+        json_object_set_new(object, "model_payoff_per_1000", run_json_number(slice->model_per_1000));
+        json_object_set_new(object, "baseline_payoff_per_1000", run_json_number(slice->baseline_per_1000));
+        json_object_set_new(object, "production_payoff_per_1000", run_json_number(slice->production_per_1000));
+        json_object_set_new(object, "regression", json_boolean(slice->regression));
+        json_array_append_new(slices, object);
+    }
+    return slices;
+}
+
+/* The test object: each policy, the gains and their intervals, shared by lanner run and lanner evaluate. */
+json_t *run_test_json(const run_context *run)
+{
+    const ln_run_result *result = run->result;
+    json_t *test = json_object();
+
+    json_t *model = policy_json(&result->model, 1, 1);
+    add_model_statistics(model, result);
+    json_object_set_new(test, "model", model);
+    json_object_set_new(test, "baseline", policy_json(&result->baseline, 1, 0));
+    json_object_set_new(test, "flag_nothing", policy_json(&result->nothing, 0, 0));
+    json_object_set_new(test, "production", result->production_version > 0
+                                                ? policy_json(&result->production, 1, 1) : json_null());
+    json_object_set_new(test, "production_version", result->production_version > 0
+                                                        ? json_integer(result->production_version) : json_null());
+    json_object_set_new(test, "gain_over_baseline", run_json_number(result->model.payoff - result->baseline.payoff));
+    json_object_set_new(test, "gain_over_nothing", run_json_number(result->model.payoff - result->nothing.payoff));
+    json_object_set_new(test, "gain_over_production",
+                        result->production_version > 0
+                            ? run_json_number(result->model.payoff - result->production.payoff) : json_null());
+    json_object_set_new(test, "gain_over_baseline_interval", interval_json(&result->gain_over_baseline));
+    json_object_set_new(test, "gain_over_nothing_interval", interval_json(&result->gain_over_nothing));
+    json_object_set_new(test, "gain_over_production_interval",
+                        result->production_version > 0 ? interval_json(&result->gain_over_production) : json_null());
+    json_object_set_new(test, "slices", slices_json(run));
+    json_object_set_new(test, "slice_regressions", json_integer((json_int_t)result->slice_regressions));
+    return test;
+}
+
+json_t *run_evaluation_json(const run_context *run)
+{
+    json_t *evaluation = json_object();
+    json_object_set_new(evaluation, "bootstrap", json_integer((json_int_t)run->pipeline->bootstrap_resamples));
+    json_object_set_new(evaluation, "seed", json_integer((json_int_t)run->pipeline->bootstrap_seed));
+    json_object_set_new(evaluation, "confidence", json_real(0.95));
+    return evaluation;
+}
+
 static json_t *string_or_null(const char *text)
 {
     return text ? json_string(text) : json_null();
@@ -85,13 +218,9 @@ json_t *run_result_json(const run_context *run)
     json_object_set_new(valid, "payoff", run_json_number(result->valid_payoff));
     json_object_set_new(root, "valid", valid);
 
-    json_t *test = json_object();
-    json_object_set_new(test, "model", policy_json(&result->model, 1, 1));
-    json_object_set_new(test, "baseline", policy_json(&result->baseline, 1, 0));
-    json_object_set_new(test, "flag_nothing", policy_json(&result->nothing, 0, 0));
-    json_object_set_new(test, "gain_over_baseline", run_json_number(result->model.payoff - result->baseline.payoff));
-    json_object_set_new(test, "gain_over_nothing", run_json_number(result->model.payoff - result->nothing.payoff));
-    json_object_set_new(root, "test", test);
+    json_object_set_new(root, "policy", policy_object_json(run));
+    json_object_set_new(root, "test", run_test_json(run));
+    json_object_set_new(root, "evaluation", run_evaluation_json(run));
 
     json_t *lineage = json_object();
     json_object_set_new(lineage, "data_source", json_string(run->data_source));
@@ -116,7 +245,18 @@ static char *model_metadata(const run_context *run)
     json_object_set_new(root, "target", json_string(pipeline->target));
     json_object_set_new(root, "positive", json_string(pipeline->positive));
     json_object_set_new(root, "id", string_or_null(pipeline->id));
-    json_object_set_new(root, "threshold", run_json_number(run->choice.threshold));
+    /* "threshold" is where any action starts, which is what `lanner predict` flags. */
+    json_object_set_new(root, "threshold", run_json_number(run->thresholds[run->n_actions - 1]));
+    json_t *policy = json_object();
+    json_t *actions = json_array();
+    for (size_t k = 0; k < run->n_actions; k++) {
+        json_t *action = json_object();
+        json_object_set_new(action, "name", json_string(pipeline->actions[k].name));
+        json_object_set_new(action, "threshold", run_json_number(run->thresholds[k]));
+        json_array_append_new(actions, action);
+    }
+    json_object_set_new(policy, "actions", actions);
+    json_object_set_new(root, "policy", policy);
     json_object_set_new(root, "max_flag_rate", json_real(pipeline->max_flag_rate));
     json_object_set_new(root, "baseline_rule", json_string(pipeline->baseline_rule));
     json_object_set_new(root, "created_at", json_string(run->created_at));
@@ -286,10 +426,86 @@ static void fill_summary(ln_policy_summary *summary, const char *label, const ln
     summary->payoff_per_1000 = policy->payoff_per_1000;
 }
 
-static ln_status write_report(run_context *run, ln_error *err)
+void run_fill_report_input(const run_context *run, ln_report_input *input, const double *importance)
 {
     const ln_pipeline *pipeline = run->pipeline;
     const ln_run_result *result = run->result;
+
+    input->pipeline_name = pipeline->name;
+    input->target = pipeline->target;
+    input->positive_label = pipeline->positive;
+    input->learner = pipeline->train.learner == LN_LEARNER_GBDT ? "gbdt" : "linear";
+    input->data_source = run->data_source;
+    input->data_hash = result->data_hash;
+    input->baseline_rule = pipeline->baseline_rule;
+    for (int i = 0; i < 4; i++)
+        input->payoff_text[i] = pipeline->payoff[i];
+    input->max_flag_rate = pipeline->max_flag_rate;
+    input->registry_name = result->registry_version > 0 ? result->registry_name : NULL;
+    input->registry_version = result->registry_version;
+    input->run_dir = result->run_dir;
+    input->created_at = run->created_at;
+    input->lanner_version = LANNER_VERSION;
+
+    input->rows_train = result->rows_train;
+    input->rows_valid = result->rows_valid;
+    input->rows_test = result->rows_test;
+    input->positive_rate_train = run->train.positive_rate;
+    input->positive_rate_valid = run->valid.positive_rate;
+    input->positive_rate_test = run->test.positive_rate;
+    input->split_description = run->split_description;
+
+    input->test_scores = run->test_scores;
+    input->test_labels = run->test.labels;
+    input->test_baseline_flags = run->baseline_flags;
+    if (!pipeline->multi_action)
+        input->test_payoffs = run_split_payoffs(&run->test);
+    if (run->valid.table != NULL) {
+        input->valid_scores = run->valid_scores;
+        input->valid_labels = run->valid.labels;
+        if (!pipeline->multi_action)
+            input->valid_payoffs = run_split_payoffs(&run->valid);
+        run_split_options(&run->valid, run->n_actions, input->valid_options);
+    }
+
+    fill_summary(&input->model, "Model", &result->model);
+    fill_summary(&input->baseline, "Rule in use", &result->baseline);
+    fill_summary(&input->nothing, pipeline->multi_action ? "Default for all" : "Flag nothing", &result->nothing);
+
+    input->multi_action = pipeline->multi_action;
+    input->n_actions = run->n_actions;
+    for (size_t k = 0; k <= run->n_actions; k++) {
+        const ln_action_spec *spec = k < run->n_actions ? &pipeline->actions[k] : &pipeline->fallback;
+        input->action_payoff_text[k][0] = spec->payoff_if_positive;
+        input->action_payoff_text[k][1] = spec->payoff_if_negative;
+        if (k == run->n_actions)
+            break;
+        input->action_names[k] = spec->name;
+        input->action_thresholds[k] = run->thresholds[k];
+        input->action_max_rates[k] = spec->max_rate;
+        input->action_test_rates[k] = result->actions[k].test_rate;
+    }
+    input->production_version = result->production_version;
+    if (result->production_version > 0)
+        fill_summary(&input->production, "Production", &result->production);
+    input->gain_over_baseline = result->gain_over_baseline;
+    input->gain_over_nothing = result->gain_over_nothing;
+    input->gain_over_production = result->gain_over_production;
+    input->brier = result->brier;
+    input->calibration_error = result->calibration_error;
+    input->n_slices = run->n_slices;
+    input->slices = run->slices;
+    input->slice_tolerance = pipeline->slice_tolerance;
+
+    input->n_features = importance != NULL ? run->n_features : 0;
+    input->feature_names = (const char *const *)run->features;
+    input->feature_importance = importance;
+    input->n_warnings = run->n_warnings;
+    input->warnings = (const char *const *)run->warnings;
+}
+
+static ln_status write_report(run_context *run, ln_error *err)
+{
     ln_report_input input = {0};
 
     double *importance = malloc((run->n_features ? run->n_features : 1) * sizeof *importance);
@@ -297,49 +513,8 @@ static ln_status write_report(run_context *run, ln_error *err)
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory writing the report");
     ln_model_feature_importance(run->model, importance);
 
-    input.pipeline_name = pipeline->name;
-    input.target = pipeline->target;
-    input.positive_label = pipeline->positive;
-    input.learner = pipeline->train.learner == LN_LEARNER_GBDT ? "gbdt" : "linear";
-    input.data_source = run->data_source;
-    input.data_hash = result->data_hash;
-    input.baseline_rule = pipeline->baseline_rule;
-    for (int i = 0; i < PAYOFF_COUNT; i++)
-        input.payoff_text[i] = pipeline->payoff[i];
-    input.max_flag_rate = pipeline->max_flag_rate;
-    input.registry_name = result->registry_version > 0 ? result->registry_name : NULL;
-    input.registry_version = result->registry_version;
-    input.run_dir = result->run_dir;
-    input.created_at = run->created_at;
-    input.lanner_version = LANNER_VERSION;
-
-    input.rows_train = result->rows_train;
-    input.rows_valid = result->rows_valid;
-    input.rows_test = result->rows_test;
-    input.positive_rate_train = run->train.positive_rate;
-    input.positive_rate_valid = run->valid.positive_rate;
-    input.positive_rate_test = run->test.positive_rate;
-    input.split_description = run->split_description;
-
-    input.test_scores = run->test_scores;
-    input.test_labels = run->test.labels;
-    input.test_baseline_flags = run->baseline_flags;
-    input.test_payoffs = run_split_payoffs(&run->test);
-    input.valid_scores = run->valid_scores;
-    input.valid_labels = run->valid.labels;
-    input.valid_payoffs = run_split_payoffs(&run->valid);
-
-    fill_summary(&input.model, "Model", &result->model);
-    fill_summary(&input.baseline, "Rule in use", &result->baseline);
-    fill_summary(&input.nothing, "Flag nothing", &result->nothing);
-
-    input.n_features = run->n_features;
-    input.feature_names = (const char *const *)run->features;
-    input.feature_importance = importance;
-    input.n_warnings = run->n_warnings;
-    input.warnings = (const char *const *)run->warnings;
-
-    ln_status status = ln_report_write_html(&input, result->report_path, err);
+    run_fill_report_input(run, &input, importance);
+    ln_status status = ln_report_write_html(&input, run->result->report_path, err);
     free(importance);
     return status;
 }

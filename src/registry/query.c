@@ -313,3 +313,42 @@ ln_status ln_registry_history(ln_registry *registry, const char *name,
     free(entry);
     return status;
 }
+
+ln_status ln_registry_models(ln_registry *registry,
+                             int (*visit)(void *context, const ln_model_summary *summary),
+                             void *context, ln_error *err)
+{
+    sqlite3_stmt *statement = NULL;
+    ln_model_summary summary;
+    ln_status status;
+    int rc;
+
+    assert(registry != NULL);
+    assert(visit != NULL);
+
+    /* The partial unique index allows at most one production row per name, so max() picks it. */
+    status = registry_prepare(registry,
+                              "SELECT name, count(*), max(version),"
+                              " max(CASE WHEN stage = 'production' THEN version END)"
+                              " FROM versions GROUP BY name ORDER BY name",
+                              &statement, err);
+    if (status != LN_OK)
+        return status;
+
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+        memset(&summary, 0, sizeof summary);
+        status = copy_text(registry, statement, 0, summary.name, sizeof summary.name, err);
+        if (status != LN_OK)
+            break;
+        summary.n_versions = sqlite3_column_int(statement, 1);
+        summary.newest_version = sqlite3_column_int(statement, 2);
+        summary.production_version = sqlite3_column_int(statement, 3);
+        if (visit(context, &summary))
+            break;
+    }
+    if (status == LN_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        status = registry_sql_error(registry, LN_ERR_SQL, "listing models", err);
+
+    sqlite3_finalize(statement);
+    return status;
+}

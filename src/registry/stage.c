@@ -473,8 +473,9 @@ static ln_status production_stack(ln_registry *registry, const char *name, int *
     return status;
 }
 
-static ln_status rollback_steps(ln_registry *registry, const char *name, const char *reason,
-                                ln_error *err)
+/* Finds the version a rollback of name restores now and the production version it replaces. */
+static ln_status find_rollback(ln_registry *registry, const char *name, int *current_out,
+                               int *target_out, ln_error *err)
 {
     int current = 0;
     int found = 0;
@@ -507,6 +508,21 @@ static ln_status rollback_steps(ln_registry *registry, const char *name, const c
                             "was the first promoted)",
                             name, current);
 
+    *current_out = current;
+    *target_out = below;
+    return LN_OK;
+}
+
+static ln_status rollback_steps(ln_registry *registry, const char *name, const char *reason,
+                                ln_error *err)
+{
+    int current = 0;
+    int below = 0;
+    ln_status status = find_rollback(registry, name, &current, &below, err);
+
+    if (status != LN_OK)
+        return status;
+
     status = change(registry, "UPDATE versions SET stage = 'archived' WHERE name = ?1 AND version = ?2",
                     name, current, err);
     if (status == LN_OK)
@@ -537,4 +553,28 @@ ln_status ln_registry_rollback(ln_registry *registry, const char *name, const ch
 
     status = rollback_steps(registry, name, reason, err);
     return registry_finish(registry, status, err);
+}
+
+ln_status ln_registry_rollback_target(ln_registry *registry, const char *name, int *version_out,
+                                      ln_error *err)
+{
+    int current = 0;
+    ln_status status;
+
+    assert(registry != NULL);
+    assert(version_out != NULL);
+
+    *version_out = 0;
+    status = registry_check_name(name, err);
+    if (status != LN_OK)
+        return status;
+
+    /* Without a transaction each query reads its own snapshot, so a read transaction groups them. */
+    status = registry_exec(registry, "BEGIN", err);
+    if (status != LN_OK)
+        return status;
+
+    status = find_rollback(registry, name, &current, version_out, err);
+    registry_exec(registry, "COMMIT", NULL);
+    return status;
 }

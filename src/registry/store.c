@@ -5,6 +5,7 @@
  */
 #include "registry/registry_internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -240,4 +241,28 @@ ln_status registry_store_model(ln_registry *registry, const char *source, char h
         return LN_OK;
 
     return copy_into_store(registry, source, destination, hash_hex, err);
+}
+
+ln_status ln_registry_verify_model(const ln_version_info *info, ln_error *err)
+{
+    char hash_hex[33];
+    ln_status status;
+
+    assert(info != NULL);
+
+    status = registry_hash_file(info->model_path, hash_hex, err);
+    if (status == LN_ERR_NOT_FOUND)
+        return ln_error_set(err, LN_ERR_CORRUPT,
+                            "stored model file %s of model '%s' version %d is missing; the "
+                            "registry's models folder was changed outside lanner",
+                            info->model_path, info->name, info->version);
+    if (status != LN_OK)
+        return status;
+
+    if (strcmp(hash_hex, info->model_sha) != 0)
+        return ln_error_set(err, LN_ERR_CORRUPT,
+                            "stored model file %s of model '%s' version %d is damaged: its XXH3-128 "
+                            "hash is %s, registered as %s",
+                            info->model_path, info->name, info->version, hash_hex, info->model_sha);
+    return LN_OK;
 }

@@ -377,7 +377,7 @@ static void test_stray_cells_warn(void **state)
 {
     (void)state;
     char *text = repeat_rows(300, "amount,id\n", "%zu.5,%zu\n");
-    /* Line 5 holds row 4 (the header is line 1). */
+    /* Line 5 contains row 4 (the header is line 1). */
     char *row = strstr(text, "\n3.5,3\n") + 1;
     memcpy(row, "oop", 3);
 

@@ -174,12 +174,13 @@ static uint32_t next_random(void)
     return (uint32_t)(lcg_state >> 33);
 }
 
-#define GENERATED_ROWS 40000
+#define GENERATED_ROWS 120000
 
 /*
  * About 4 MB of CSV: integers, floats with missing values, quoted notes that
  * hold line breaks, commas and doubled quotes, categories, timestamps,
- * booleans, and a column with two strings among numbers (reread as text).
+ * booleans, a column with two strings among numbers (reread as text), and a
+ * blank line every 1000 rows.
  */
 static char *generate_csv(size_t *size_out)
 {
@@ -215,6 +216,8 @@ static char *generate_csv(size_t *size_out)
         else
             used += (size_t)snprintf(text + used, capacity - used, "%u", r % 1000);
         used += (size_t)snprintf(text + used, capacity - used, row % 3 ? "\n" : "\r\n");
+        if (row % 1000 == 999)
+            used += (size_t)snprintf(text + used, capacity - used, "\n");
     }
     *size_out = used;
     return text;
@@ -263,6 +266,20 @@ static void test_thread_count_invariance(void **state)
         assert_tables_equal(reference, table);
         ln_table_free(table);
     }
+
+    /* From a file, parsed pages are dropped and the mixed column's second pass reads them back. */
+    char path[128];
+    temp_path(path, sizeof path, "generated.csv");
+    write_file(path, text, size);
+    ln_load_options options;
+    ln_load_options_default(&options);
+    options.threads = 2;
+    ln_table *table = NULL;
+    ln_error err = {0};
+    assert_int_equal(ln_csv_read(path, &options, &table, &err), LN_OK);
+    assert_tables_equal(reference, table);
+    ln_table_free(table);
+
     ln_table_free(reference);
     free(text);
 }
@@ -296,6 +313,64 @@ static void test_error_same_for_any_thread_count(void **state)
             assert_string_equal(err.message, first);
     }
     free(text);
+}
+
+/* Applies one random edit that may break the CSV: a quote, a delimiter, a line break or a deletion. */
+static void mutate(char *text, size_t *size)
+{
+    static const char inserts[] = {'"', ',', '\n', '\r', 'x'};
+    size_t at = next_random() % (*size + 1);
+    uint32_t kind = next_random() % 6;
+
+    if (kind == 5) {
+        if (at < *size) {
+            memmove(text + at, text + at + 1, *size - at - 1);
+            (*size)--;
+        }
+        return;
+    }
+    memmove(text + at + 1, text + at, *size - at);
+    text[at] = inserts[kind];
+    (*size)++;
+}
+
+static void test_chunked_parse_matches_serial_on_damaged_input(void **state)
+{
+    (void)state;
+    const char base[] = "a,b,c\n1,\"x\ny\",2\n\"q\"\"r\",,3\n4,\"s,t\",5\n6,u,\"\n\"\n7,v,8\n";
+    ln_load_options serial;
+    ln_load_options_default(&serial);
+    serial.threads = 1;
+    ln_load_options chunked = serial;
+    chunked.threads = 3;
+    char text[256];
+
+    /* Every damaged input gives the same table or the same first error with tiny chunks. */
+    lcg_state = 7;
+    for (int trial = 0; trial < 3000; trial++) {
+        size_t size = sizeof base - 1;
+        memcpy(text, base, size);
+        for (uint32_t edits = 1 + next_random() % 3; edits > 0; edits--)
+            mutate(text, &size);
+
+        ln_table *expected = NULL;
+        ln_table *actual = NULL;
+        ln_error expected_err = {0};
+        ln_error actual_err = {0};
+        ln_status expected_status =
+            data_csv_parse(text, size, "m.csv", &serial, 0, &expected, &expected_err);
+        size_t chunk_bytes = 1 + next_random() % 8;
+        ln_status actual_status =
+            data_csv_parse(text, size, "m.csv", &chunked, chunk_bytes, &actual, &actual_err);
+
+        assert_int_equal(actual_status, expected_status);
+        if (expected_status == LN_OK)
+            assert_tables_equal(expected, actual);
+        else
+            assert_string_equal(actual_err.message, expected_err.message);
+        ln_table_free(expected);
+        ln_table_free(actual);
+    }
 }
 
 /* ---- SQLite ---- */
@@ -540,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_thread_count_invariance),
         cmocka_unit_test(test_error_same_for_any_thread_count),
+        cmocka_unit_test(test_chunked_parse_matches_serial_on_damaged_input),
         cmocka_unit_test(test_sqlite_types),
         cmocka_unit_test(test_sqlite_override_and_empty_result),
         cmocka_unit_test(test_sqlite_errors),

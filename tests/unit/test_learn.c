@@ -45,7 +45,10 @@ static double auc(const double *scores, const double *labels, size_t n)
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)
             if (labels[i] > 0.5 && labels[j] < 0.5) {
-                wins += scores[i] > scores[j] ? 1.0 : scores[i] == scores[j] ? 0.5 : 0.0;
+                if (scores[i] > scores[j])
+                    wins += 1.0;
+                else if (scores[i] == scores[j])
+                    wins += 0.5;
                 pairs++;
             }
     return wins / pairs;
@@ -123,6 +126,23 @@ static void numeric_split_respects_min_data(void **state)
     params.min_data_in_leaf = 1;
     gbdt_best_numeric_split(hist, 4, &total, 0, &params, &best);
     assert_true(best.gain == 0.0);
+}
+
+static void numeric_split_on_presence(void **state)
+{
+    (void)state;
+    /* One distinct value: the only split separates missing from present. */
+    gbdt_bin hist[2] = {{5, 2, 4}, {-5, 2, 4}};
+    gbdt_bin total = {0, 4, 8};
+    gbdt_split_params params = split_params(1);
+    gbdt_split best = {0};
+
+    gbdt_best_numeric_split(hist, 2, &total, 0, &params, &best);
+
+    assert_int_equal(best.split_bin, 1);
+    assert_int_equal(best.default_left, 0);
+    assert_true(fabs(best.gain - 50.0 / 3) < 1e-12);
+    assert_int_equal(best.left.n, 4);
 }
 
 static void category_split_orders_by_ratio(void **state)
@@ -237,6 +257,19 @@ static void categories_route_by_string(void **state)
         set_category(pc, i, probe_values[i]);
     double scores[7];
     assert_int_equal(ln_model_predict(model, probe, scores, &err), LN_OK);
+
+    /* The same strings in a text column score the same. */
+    double text_scores[7];
+    probe->cols[0].type = LN_TYPE_TEXT;
+    assert_int_equal(ln_model_predict(model, probe, text_scores, &err), LN_OK);
+    assert_memory_equal(scores, text_scores, sizeof scores);
+
+    /* A numeric column for a category feature is an error naming the column. */
+    ln_table *numeric = ln_table_new(1);
+    add_column(numeric, "c", LN_TYPE_FLOAT);
+    assert_int_equal(ln_model_predict(model, numeric, text_scores, &err), LN_ERR_DATA);
+    assert_non_null(strstr(err.message, "'c'"));
+    ln_table_free(numeric);
 
     assert_true(scores[0] < 0.3); /* d */
     assert_true(scores[1] > 0.7); /* c */
@@ -523,12 +556,45 @@ static void validation_categories_match_by_string(void **state)
     free(labels);
 }
 
+static void constant_feature_predicts_base_rate(void **state)
+{
+    (void)state;
+    size_t n = 100;
+    ln_table *table = ln_table_new(n);
+    ln_column *x = add_column(table, "x", LN_TYPE_FLOAT);
+    double labels[100];
+    for (size_t i = 0; i < n; i++) {
+        x->values[i] = i % 2 ? 3.0 : NAN;
+        labels[i] = i % 4 < 2;
+    }
+    /* Label rate 1/2 whether x is 3 or missing: no split gains, so no trees. */
+    ln_train_params params = small_params();
+    const char *features[] = {"x"};
+    ln_model *model = NULL;
+    ln_error err = {0};
+    assert_int_equal(ln_model_train(&params, table, labels, features, 1, NULL, NULL, &model, &err), LN_OK);
+    assert_int_equal(ln_model_tree_count(model), 0);
+
+    double scores[100];
+    assert_int_equal(ln_model_predict(model, table, scores, &err), LN_OK);
+    assert_true(fabs(scores[0] - 0.5) < 1e-15);
+    assert_true(fabs(scores[1] - 0.5) < 1e-15);
+
+    double importance[1];
+    ln_model_feature_importance(model, importance);
+    assert_true(importance[0] == 0.0);
+
+    ln_model_free(model);
+    ln_table_free(table);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(numeric_split_exact_gain),
         cmocka_unit_test(numeric_split_learns_missing_side),
         cmocka_unit_test(numeric_split_respects_min_data),
+        cmocka_unit_test(numeric_split_on_presence),
         cmocka_unit_test(category_split_orders_by_ratio),
         cmocka_unit_test(leaf_weight_applies_l1_and_l2),
         cmocka_unit_test(missing_values_take_learned_side),
@@ -538,6 +604,7 @@ int main(void)
         cmocka_unit_test(thread_count_gives_identical_file),
         cmocka_unit_test(bad_input_is_rejected),
         cmocka_unit_test(validation_categories_match_by_string),
+        cmocka_unit_test(constant_feature_predicts_base_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

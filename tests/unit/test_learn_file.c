@@ -188,7 +188,7 @@ static void every_truncation_is_rejected(void **state)
         size_t size;
         uint8_t *data = small_model_bytes((ln_learner)learner, &size);
         for (size_t length = 0; length < size; length++) {
-            /* A copy of exactly length bytes, so ASan sees any read past the end. */
+            /* A copy of exactly length bytes, so ASan detects any read past the end. */
             uint8_t *copy = malloc(length ? length : 1);
             memcpy(copy, data, length);
             expect_corrupt(copy, length);

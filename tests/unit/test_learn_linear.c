@@ -15,7 +15,7 @@
 #define N 60
 
 /*
- * Reference data and answer, from scikit-learn 1.2.1 (Debian python3-sklearn):
+ * Reference data and expected probabilities, from scikit-learn 1.2.1 (Debian python3-sklearn):
  * x1 standardised, x2 standardised with missing values at the mean plus a
  * missing indicator, cat one-hot over u/v/w, then
  * LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-15).

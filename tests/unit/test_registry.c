@@ -524,6 +524,170 @@ static void rollback_without_production_not_found(void **state)
     assert_non_null(strstr(err.message, "no production version"));
 }
 
+static int count_audit_rows(fixture *f, const char *name)
+{
+    audit_rows rows = {0};
+    ln_error err = {0};
+
+    assert_int_equal(ln_registry_history(f->registry, name, record_audit, &rows, &err), LN_OK);
+    return rows.count;
+}
+
+static void rollback_target_predicts_rollback(void **state)
+{
+    fixture *f = *state;
+    ln_error err = {0};
+    int target = -1;
+
+    for (int i = 0; i < 3; i++)
+        register_model(f, "fraud", i % 2 == 0 ? f->model_a : f->model_b);
+    promote(f, "fraud", 1);
+    promote(f, "fraud", 3);
+    promote(f, "fraud", 2);
+
+    /* Stack of promotions: 1, 3, 2. Asking twice changes nothing. */
+    assert_int_equal(ln_registry_rollback_target(f->registry, "fraud", &target, &err), LN_OK);
+    assert_int_equal(target, 3);
+    assert_int_equal(ln_registry_rollback_target(f->registry, "fraud", &target, &err), LN_OK);
+    assert_int_equal(target, 3);
+    assert_int_equal(production_version(f, "fraud"), 2);
+    assert_int_equal(count_audit_rows(f, "fraud"), 6);
+
+    assert_int_equal(ln_registry_rollback(f->registry, "fraud", NULL, &err), LN_OK);
+    assert_int_equal(production_version(f, "fraud"), 3);
+    assert_int_equal(ln_registry_rollback_target(f->registry, "fraud", &target, &err), LN_OK);
+    assert_int_equal(target, 1);
+}
+
+static void rollback_target_without_earlier_not_found(void **state)
+{
+    fixture *f = *state;
+    ln_error err = {0};
+    int target = -1;
+
+    assert_int_equal(ln_registry_rollback_target(f->registry, "fraud", &target, &err), LN_ERR_NOT_FOUND);
+    assert_int_equal(target, 0);
+    assert_non_null(strstr(err.message, "not in registry"));
+
+    register_model(f, "fraud", f->model_a);
+    assert_int_equal(ln_registry_rollback_target(f->registry, "fraud", &target, &err), LN_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.message, "no production version"));
+
+    promote(f, "fraud", 1);
+    target = -1;
+    assert_int_equal(ln_registry_rollback_target(f->registry, "fraud", &target, &err), LN_ERR_NOT_FOUND);
+    assert_int_equal(target, 0);
+    assert_non_null(strstr(err.message, "no earlier production version"));
+
+    assert_int_equal(ln_registry_rollback_target(f->registry, "bad name", &target, &err), LN_ERR_CONFIG);
+}
+
+typedef struct model_rows {
+    ln_model_summary rows[4];
+    int count;
+    int stop_after;
+} model_rows;
+
+static int record_model(void *context, const ln_model_summary *summary)
+{
+    model_rows *m = context;
+
+    if (m->count < 4)
+        m->rows[m->count] = *summary;
+    m->count++;
+    return m->stop_after > 0 && m->count >= m->stop_after;
+}
+
+static void models_summarise_each_model(void **state)
+{
+    fixture *f = *state;
+    model_rows m = {0};
+    ln_error err = {0};
+
+    register_model(f, "zeta", f->model_a);
+    register_model(f, "alpha", f->model_a);
+    register_model(f, "zeta", f->model_b);
+    register_model(f, "zeta", f->model_a);
+    promote(f, "zeta", 2);
+
+    assert_int_equal(ln_registry_models(f->registry, record_model, &m, &err), LN_OK);
+    assert_int_equal(m.count, 2);
+    assert_string_equal(m.rows[0].name, "alpha");
+    assert_int_equal(m.rows[0].n_versions, 1);
+    assert_int_equal(m.rows[0].newest_version, 1);
+    assert_int_equal(m.rows[0].production_version, 0);
+    assert_string_equal(m.rows[1].name, "zeta");
+    assert_int_equal(m.rows[1].n_versions, 3);
+    assert_int_equal(m.rows[1].newest_version, 3);
+    assert_int_equal(m.rows[1].production_version, 2);
+}
+
+static void models_stop_and_empty(void **state)
+{
+    fixture *f = *state;
+    model_rows m = {0};
+    ln_error err = {0};
+
+    assert_int_equal(ln_registry_models(f->registry, record_model, &m, &err), LN_OK);
+    assert_int_equal(m.count, 0);
+
+    register_model(f, "a", f->model_a);
+    register_model(f, "b", f->model_a);
+    m.stop_after = 1;
+    assert_int_equal(ln_registry_models(f->registry, record_model, &m, &err), LN_OK);
+    assert_int_equal(m.count, 1);
+    assert_string_equal(m.rows[0].name, "a");
+}
+
+/* ---- stored model files ---- */
+
+static void verify_model_accepts_intact_copy(void **state)
+{
+    fixture *f = *state;
+    ln_version_info info;
+    ln_error err = {0};
+
+    register_model(f, "fraud", f->model_a);
+    assert_int_equal(ln_registry_get(f->registry, "fraud", 1, &info, &err), LN_OK);
+    assert_int_equal(ln_registry_verify_model(&info, &err), LN_OK);
+    ln_version_info_clear(&info);
+}
+
+static void verify_model_rejects_truncated_copy(void **state)
+{
+    fixture *f = *state;
+    ln_version_info info;
+    ln_error err = {0};
+    char hex[33];
+
+    register_model(f, "fraud", f->model_a);
+    assert_int_equal(ln_registry_get(f->registry, "fraud", 1, &info, &err), LN_OK);
+    assert_int_equal(truncate(info.model_path, 5), 0);
+
+    assert_int_equal(ln_registry_verify_model(&info, &err), LN_ERR_CORRUPT);
+    assert_non_null(strstr(err.message, info.model_path));
+    assert_non_null(strstr(err.message, "damaged"));
+    expected_hash(model_a_bytes, 5, hex);
+    assert_non_null(strstr(err.message, hex));
+    ln_version_info_clear(&info);
+}
+
+static void verify_model_rejects_missing_copy(void **state)
+{
+    fixture *f = *state;
+    ln_version_info info;
+    ln_error err = {0};
+
+    register_model(f, "fraud", f->model_a);
+    assert_int_equal(ln_registry_get(f->registry, "fraud", 1, &info, &err), LN_OK);
+    assert_int_equal(unlink(info.model_path), 0);
+
+    assert_int_equal(ln_registry_verify_model(&info, &err), LN_ERR_CORRUPT);
+    assert_non_null(strstr(err.message, "missing"));
+    assert_non_null(strstr(err.message, info.model_path));
+    ln_version_info_clear(&info);
+}
+
 /* ---- invalid input ---- */
 
 static void invalid_names_rejected(void **state)
@@ -861,6 +1025,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(rollback_restores_in_reverse_order, setup, teardown),
         cmocka_unit_test_setup_teardown(rollback_after_repromotion, setup, teardown),
         cmocka_unit_test_setup_teardown(rollback_without_production_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(rollback_target_predicts_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(rollback_target_without_earlier_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(models_summarise_each_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(models_stop_and_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(verify_model_accepts_intact_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(verify_model_rejects_truncated_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(verify_model_rejects_missing_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_names_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_registration_fields_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_writers_get_distinct_versions, setup, teardown),
