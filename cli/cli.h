@@ -45,6 +45,7 @@ void cli_print_run_summary(const char *name, const struct ln_run_result *result)
 int cli_print_file(const char *path);
 
 int cmd_run(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_head(int argc, char **argv);

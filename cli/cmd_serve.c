@@ -139,7 +139,7 @@ int cmd_serve(int argc, char **argv)
         return parsed < 0 ? EXIT_SUCCESS : parsed;
     cli_setup_logging(&args.common);
 
-    /* Blocked before the server starts, so its threads inherit the mask and only sigwait sees the signals. */
+    /* Blocked before the server starts, so its threads inherit the mask and only sigwait receives the signals. */
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGHUP);

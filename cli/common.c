@@ -87,6 +87,11 @@ ln_status cli_load_table(const char *source, const char *query, const ln_load_op
 {
     const char *database = NULL;
 
+    if (ln_postgres_is_url(source)) {
+        if (query == NULL)
+            return ln_error_set(err, LN_ERR_CONFIG, "a postgres:// source needs --query \"SELECT ...\"");
+        return ln_postgres_read(source, query, options, out, err);
+    }
     if (strncmp(source, "sqlite:", 7) == 0)
         database = source + 7;
     else if (ends_with(source, ".db") || ends_with(source, ".sqlite") || ends_with(source, ".sqlite3"))
@@ -94,7 +99,7 @@ ln_status cli_load_table(const char *source, const char *query, const ln_load_op
 
     if (database == NULL) {
         if (query != NULL)
-            return ln_error_set(err, LN_ERR_CONFIG, "--query goes with an SQLite source (sqlite:FILE), not with %s",
+            return ln_error_set(err, LN_ERR_CONFIG, "--query goes with an SQLite (sqlite:FILE) or PostgreSQL (postgres://...) source, not with %s",
                                 source);
         return ln_csv_read(source, options, out, err);
     }

@@ -15,6 +15,7 @@ typedef struct command {
 static const command commands[] = {
     {"run", cmd_run, "run a pipeline: load, split, train, choose the threshold, report, register"},
     {"predict", cmd_predict, "score a data file with a model and write score and flag per row"},
+    {"evaluate", cmd_evaluate, "evaluate a saved model on new data against the rule, with payoffs and slices"},
     {"demo", cmd_demo, "generate the order-fraud warehouse and run its pipeline end to end"},
     {"head", cmd_head, "show the first rows of a data source"},
     {"schema", cmd_schema, "show the inferred type of each column of a data source"},

@@ -249,6 +249,46 @@ int data_thread_count(const ln_load_options *options);
 void data_parallel_for(size_t n_tasks, int threads, void (*task)(void *context, size_t index),
                        void *context);
 
+/* ---- PostgreSQL ---- */
+
+/* How ln_postgres_read loads a result column, chosen from its type OID. */
+typedef enum data_pg_kind {
+    DATA_PG_UNSUPPORTED = 0,
+    DATA_PG_INTEGER,    /* int2, int4, int8 */
+    DATA_PG_FLOAT,      /* float4, float8, numeric */
+    DATA_PG_BOOL,       /* bool */
+    DATA_PG_TIMESTAMP,  /* date, timestamp, timestamptz */
+    DATA_PG_STRING,     /* text, varchar, bpchar, name, "char", uuid: CSV inference */
+} data_pg_kind;
+
+/* Returns the kind for a built-in type OID, or DATA_PG_UNSUPPORTED. */
+data_pg_kind data_pg_kind_of(unsigned int oid);
+
+/* Returns the SQL name of a built-in type OID ("int8"), or NULL for an OID not in the table. */
+const char *data_pg_type_name(unsigned int oid);
+
+/* Outcome of parsing one value of a typed kind. */
+typedef enum data_pg_parse_result {
+    DATA_PG_PARSED = 0,
+    DATA_PG_NAN,          /* float NaN, loaded as missing */
+    DATA_PG_BIG_INTEGER,  /* an integer beyond 2^53; *value is its rounded double */
+    DATA_PG_INVALID,      /* text a double cannot hold: infinity dates, BC dates, huge numerics */
+} data_pg_parse_result;
+
+/*
+ * Parses the text output of a value of kind (not DATA_PG_STRING) as the
+ * server sends it with DateStyle ISO, TimeZone UTC and extra_float_digits 3.
+ */
+data_pg_parse_result data_pg_parse(data_pg_kind kind, const char *text, size_t length,
+                                   double *value);
+
+/*
+ * Replaces each password of url (the user:password one and password=
+ * parameters, when at least 4 bytes long) found in message with ***.
+ * libpq and server messages pass through it before they reach an ln_error.
+ */
+void data_pg_scrub_message(char *message, const char *url);
+
 /* ---- input ---- */
 
 /* A whole input in memory: mapped from a file or decompressed into a heap buffer. */

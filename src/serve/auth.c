@@ -21,7 +21,7 @@ int serve_token_matches(const char *token, const char *authorization)
     size_t token_length = strlen(token);
     volatile unsigned char difference = given_length != token_length;
 
-    /* Only the received length decides when to stop reading given; the attacker knows it already. */
+    /* Only the received length decides when to stop reading given, and the client sent that length itself. */
     for (size_t i = 0; i < token_length; i++) {
         unsigned char received = i < given_length ? (unsigned char)given[i] : 0;
         difference |= (unsigned char)((unsigned char)token[i] ^ received);

@@ -1,7 +1,7 @@
 /*
  * Counters and histograms for /metrics, in the Prometheus text exposition
- * format. Request threads only do relaxed atomic adds; rendering reads the
- * counters without stopping them, so one page may mix counts from a few
+ * format. Request threads only do relaxed atomic adds. Rendering reads the
+ * counters without stopping them, so one page may mix counts taken a few
  * microseconds apart, which Prometheus tolerates.
  */
 #include <math.h>
@@ -95,7 +95,10 @@ void serve_series_record(serve_series *series, double score, int flagged)
     if (isnan(score))
         return;
     int bucket = (int)ceil(score * SERVE_SCORE_BUCKETS) - 1;
-    bucket = bucket < 0 ? 0 : bucket >= SERVE_SCORE_BUCKETS ? SERVE_SCORE_BUCKETS - 1 : bucket;
+    if (bucket < 0)
+        bucket = 0;
+    if (bucket >= SERVE_SCORE_BUCKETS)
+        bucket = SERVE_SCORE_BUCKETS - 1;
     add(&series->score_buckets[bucket], 1);
     add(&series->score_sum_nano, (uint64_t)(score * 1e9 + 0.5));
 }

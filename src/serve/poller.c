@@ -141,7 +141,6 @@ static size_t drop_retired(ln_server *server, const production_list *list)
 
 size_t serve_poll_registry(ln_server *server, int initial)
 {
-    static int reported_error;
     production_list list = {0};
     ln_error err = {0};
     size_t changes = 0;
@@ -152,14 +151,14 @@ size_t serve_poll_registry(ln_server *server, int initial)
     ln_status status = ln_registry_list(server->registry, NULL, collect_production, &list, &err);
     if (status != LN_OK) {
         /* Logged once per run of failures, so a locked or replaced registry does not flood the log. */
-        if (!reported_error)
+        if (!server->registry_error_logged)
             ln_log(LN_LOG_ERROR, "reading registry %s failed: %s; serving the loaded models meanwhile",
                    server->registry_path, err.message);
-        reported_error = 1;
+        server->registry_error_logged = 1;
         free(list.items);
         return 0;
     }
-    reported_error = 0;
+    server->registry_error_logged = 0;
     if (list.over_limit)
         ln_log(LN_LOG_WARN, "registry %s has more than %d production models; serving the first %d",
                server->registry_path, LN_SERVE_MAX_MODELS, LN_SERVE_MAX_MODELS);

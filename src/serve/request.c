@@ -3,10 +3,10 @@
  * MLflow's scoring-server shapes (dataframe_split, dataframe_records,
  * instances), and their conversion into an ln_table for ln_model_predict.
  *
- * Everything a client sends is bounded before it is stored: the body by the
- * server's --max-body, the rows by LN_SERVE_MAX_INSTANCES, the columns of a
- * dataframe_split by LN_MAX_COLUMNS, and each table chunk by
- * SERVE_CHUNK_CELLS, so a request allocates at most a fixed multiple of its
+ * Everything a client sends is bounded before it is stored. The server's
+ * --max-body bounds the body, LN_SERVE_MAX_INSTANCES the rows,
+ * LN_MAX_COLUMNS the columns of a dataframe_split and SERVE_CHUNK_CELLS each
+ * table chunk. A request therefore allocates at most a fixed multiple of its
  * body size.
  */
 #include <assert.h>
@@ -263,7 +263,7 @@ static ln_status set_category(ln_column *column, const ln_dict *known, size_t ro
         text = json_string_value(value);
         length = json_string_length(value);
     } else if (json_is_number(value) && known != NULL) {
-        /* A number is taken only when its text is a category the model knows, such as area code 415. */
+        /* A number is accepted only when its text is one of the model's categories, such as area code 415. */
         serve_format_double(json_number_value(value), number, sizeof number);
         text = number;
         length = strlen(number);
@@ -384,7 +384,8 @@ static ln_status fill_split(const serve_schema *schema, const serve_request *req
 ln_status serve_request_table(const serve_schema *schema, const serve_request *request, size_t begin, size_t end,
                               ln_table **out, serve_counts *counts, ln_error *err)
 {
-    assert(begin < end && end <= request->n_rows);
+    assert(begin < end);
+    assert(end <= request->n_rows);
 
     ln_table *table = ln_table_new(end - begin);
     if (table == NULL)

@@ -19,17 +19,17 @@ static void served_names(ln_server *server, char *out, size_t capacity)
 {
     serve_model *models[NAMES_IN_MESSAGE];
     size_t n = serve_catalog_snapshot(&server->catalog, models, NAMES_IN_MESSAGE);
-    size_t shown = n < NAMES_IN_MESSAGE ? n : NAMES_IN_MESSAGE;
+    size_t listed = n < NAMES_IN_MESSAGE ? n : NAMES_IN_MESSAGE;
     size_t used = 0;
 
     out[0] = '\0';
-    for (size_t i = 0; i < shown; i++) {
+    for (size_t i = 0; i < listed; i++) {
         int written = snprintf(out + used, capacity - used, "%s%s", i ? ", " : "", models[i]->name);
         if (written > 0 && (size_t)written < capacity - used)
             used += (size_t)written;
         serve_model_release(models[i]);
     }
-    if (n > shown && used + 6 < capacity)
+    if (n > listed && used + 6 < capacity)
         snprintf(out + used, capacity - used, ", ...");
     if (n == 0)
         snprintf(out, capacity, "none");
@@ -147,10 +147,10 @@ static int64_t wall_ms(void)
 
 /*
  * Counts each prediction and queues its log line. A request's log lines may
- * take at most 8 bytes per body byte plus 512 per row: dataframe_split
- * repeats every column name in every line, so without this budget a body
- * with long names and many rows would multiply into gigabytes of log.
- * Lines past the budget are dropped and counted.
+ * take at most 8 bytes per body byte plus 512 per row. dataframe_split
+ * repeats every column name in every line, so a body with long names and
+ * many rows would otherwise multiply into gigabytes of log. Lines past the
+ * budget are dropped and counted.
  */
 static void record_predictions(ln_server *server, const serve_model *model, const serve_request *request,
                                const double *scores, const char *id, size_t body_length)

@@ -144,12 +144,12 @@ typedef struct serve_schema {
     size_t n_features;
     const char **names;  /* owned by the model */
     ln_type *types;
-    ln_dict **known;     /* category features: the categories the model tells apart; NULL otherwise */
+    ln_dict **known;     /* category features: the categories with their own bin in the model; NULL otherwise */
 } serve_schema;
 
 /*
- * Fills schema from model. Category features get the dictionary of the
- * categories that have their own bin in the model; a category outside it is
+ * Fills schema from model. Each category feature gets the dictionary of the
+ * categories that have their own bin in the model. A category outside it is
  * routed like a rare one and counted as unseen. Free with serve_schema_clear.
  */
 ln_status serve_schema_init(serve_schema *schema, const ln_model *model, ln_error *err);
@@ -351,6 +351,7 @@ struct ln_server {
     int stopping;
     struct serve_failed_load *failed; /* versions that failed to load, not retried until they change */
     size_t n_failed;
+    int registry_error_logged; /* the last poll failed and said so; cleared by a good poll */
 
     atomic_int in_flight;    /* requests between their headers and their completion */
     atomic_int draining;     /* set by ln_server_stop: responses close their connection */

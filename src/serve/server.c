@@ -5,7 +5,7 @@
  * MHD calls the access handler first with the headers only (the request's
  * serve_call is created then), then once per body chunk, then once more with
  * no data, when the route handler runs. Checks that need no body (route,
- * method, token, Content-Length over the limit) answer on the first call,
+ * method, token, Content-Length over the limit) respond on the first call,
  * and MHD then closes the connection without reading the body.
  */
 #include <arpa/inet.h>
@@ -165,7 +165,7 @@ static int handle_get(ln_server *server, struct MHD_Connection *connection, serv
     }
 }
 
-/* Answers what can be decided from the headers alone; returns -1 when the request goes on. */
+/* Responds to what can be decided from the headers alone; returns -1 when the request goes on. */
 static int check_headers(ln_server *server, struct MHD_Connection *connection, serve_call *call, const char *method,
                          const char *url)
 {
@@ -230,7 +230,7 @@ static enum MHD_Result access_handler(void *context, struct MHD_Connection *conn
     }
 
     if (*upload_data_size > 0) {
-        /* A chunked body has no Content-Length: stop storing at the limit and answer 413 at its end. */
+        /* A chunked body has no Content-Length, so storing stops at the limit and 413 is sent at its end. */
         if (!call->body_too_large) {
             serve_buf_append(&call->body, upload_data, *upload_data_size);
             if (call->body.failed) {
@@ -341,7 +341,9 @@ static ln_status copy_options(ln_server *server, const ln_serve_options *options
     server->threads = options->threads;
     if (server->threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        server->threads = cores > 0 ? (int)(cores < LN_SERVE_MAX_THREADS ? cores : LN_SERVE_MAX_THREADS) : 1;
+        if (cores > LN_SERVE_MAX_THREADS)
+            cores = LN_SERVE_MAX_THREADS;
+        server->threads = cores > 0 ? (int)cores : 1;
     }
 
     if (server->registry_path == NULL || server->host == NULL ||

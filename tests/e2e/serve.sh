@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lanner serve on a churn model: every endpoint, each kind of bad request, the bearer token,
 # hot reload while requests keep coming (no failed request), SIGHUP, and a graceful stop after
-# which the prediction log holds one line per prediction made.
+# which the prediction log contains one line per prediction made.
 source "$(dirname "$0")/lib.sh"
 
 data=$SOURCE_DIR/tests/data/mlc_churn.csv
@@ -96,7 +96,8 @@ import csv, json, sys
 scratch = sys.argv[1]
 expected = list(csv.DictReader(open(f"{scratch}/expected.csv")))
 got = json.load(open(f"{scratch}/native_out.json"))
-assert got["model"] == "churn" and got["version"] == 1, got
+assert got["model"] == "churn", got
+assert got["version"] == 1, got
 assert len(got["predictions"]) == len(expected) == 100
 for e, p in zip(expected, got["predictions"]):
     assert abs(float(e["score"]) - p["score"]) <= 1e-15, (e, p)

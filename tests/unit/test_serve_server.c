@@ -179,7 +179,7 @@ static reply http(int port, const char *method, const char *path, const char *ex
     for (int sent = 0; sent < length;) {
         ssize_t n = send(fd, request + sent, (size_t)(length - sent), MSG_NOSIGNAL);
         if (n <= 0)
-            break; /* the server may answer early and close, as with 413 */
+            break; /* the server may respond early and close, as with 413 */
         sent += (int)n;
     }
     free(request);
