@@ -60,6 +60,7 @@ typedef struct ln_pipeline {
     char *positive;      /* the target value that counts as positive, as text */
     char *id;            /* may be NULL */
     char *time;          /* may be NULL: stratified random split */
+    char *contract;      /* data contract file checked before the split; may be NULL */
     char **ignore;
     size_t n_ignore;
 
@@ -185,6 +186,24 @@ typedef struct ln_run_result {
  */
 ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *options,
                           ln_run_result *result, ln_error *err);
+
+/*
+ * Evaluates a saved model on data with the pipeline's outcome section: the
+ * whole table is treated as a test split (target, payoffs, rule, slices),
+ * and the model decides with the thresholds stored in its metadata. No
+ * production comparison is made and nothing is written. Fills result and
+ * sets *json_out to the metrics as JSON text (name, model, data, rows, test,
+ * evaluation, warnings), which the caller frees. model_label and data_label
+ * name the inputs in the JSON. The caller keeps ownership of model and data.
+ *
+ * Errors: LN_ERR_CONFIG when the data lacks a column the model, the rule or
+ * a payoff expression needs, or the model's policy has a different number
+ * of actions than the pipeline; LN_ERR_DATA as ln_pipeline_run for the
+ * target and payoffs; LN_ERR_NOMEM.
+ */
+ln_status ln_pipeline_evaluate(const ln_pipeline *pipeline, const ln_model *model, ln_table *data,
+                               const char *model_label, const char *data_label, ln_run_result *result,
+                               char **json_out, ln_error *err);
 
 #ifdef __cplusplus
 }

@@ -17,13 +17,14 @@
 
 static const char *const top_keys[] = {
     "name", "data", "target", "positive", "id", "time", "ignore", "split",
-    "baseline", "model", "outcome", "slices", "slice_min_rows", "slice_tolerance", "evaluation", NULL,
+    "baseline", "model", "outcome", "slices", "slice_min_rows", "slice_tolerance", "evaluation",
+    "contract", NULL,
 };
 static const char *const evaluation_keys[] = {"bootstrap", "seed", NULL};
 static const char *const action_keys[] = {"name", "payoff_if_positive", "payoff_if_negative", "max_rate", NULL};
 static const char *const default_keys[] = {"payoff_if_positive", "payoff_if_negative", NULL};
 static const char *const data_keys[] = {
-    "csv", "sqlite", "query", "delimiter", "decimal_comma", "missing", "schema", NULL,
+    "csv", "sqlite", "postgres", "query", "delimiter", "decimal_comma", "missing", "schema", NULL,
 };
 static const char *const split_keys[] = {"valid", "test", "seed", NULL};
 static const char *const baseline_keys[] = {"rule", NULL};
@@ -149,6 +150,12 @@ static ln_status read_data(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline, 
         status = read_optional_string(doc, data, "csv", &pipeline->data_csv, err);
     if (status == LN_OK)
         status = read_optional_string(doc, data, "sqlite", &pipeline->data_sqlite, err);
+    /* A postgres: URL shares data_sqlite; run.c's load_data tells them apart by the URL scheme. */
+    if (status == LN_OK && pipeline->data_sqlite == NULL)
+        status = read_optional_string(doc, data, "postgres", &pipeline->data_sqlite, err);
+    if (status == LN_OK && ydoc_get(doc, data, "postgres") != NULL && !ln_postgres_is_url(pipeline->data_sqlite))
+        status = ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'postgres' needs a postgres://user@host:port/database URL, and "
+                              "goes without 'sqlite'", doc->path, ydoc_line(ydoc_get(doc, data, "postgres")));
     if (status == LN_OK)
         status = read_optional_string(doc, data, "query", &pipeline->data_query, err);
     if (status == LN_OK)
@@ -169,12 +176,12 @@ static ln_status read_data(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline, 
 
     int line = ydoc_line(data);
     if ((pipeline->data_csv != NULL) == (pipeline->data_sqlite != NULL))
-        return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'data' needs exactly one of 'csv' or 'sqlite'",
+        return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'data' needs exactly one of 'csv', 'sqlite' or 'postgres'",
                             doc->path, line);
     if (pipeline->data_sqlite != NULL && pipeline->data_query == NULL)
-        return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'data' with 'sqlite' needs a 'query'", doc->path, line);
+        return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'data' with 'sqlite' or 'postgres' needs a 'query'", doc->path, line);
     if (pipeline->data_csv != NULL && pipeline->data_query != NULL)
-        return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'query' goes with 'sqlite', not with 'csv'",
+        return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'query' goes with 'sqlite' or 'postgres', not with 'csv'",
                             doc->path, line);
     return LN_OK;
 }
@@ -515,6 +522,8 @@ static ln_status read_top_level(ydoc *doc, yaml_node_t *root, ln_pipeline *pipel
         status = read_optional_string(doc, root, "id", &pipeline->id, err);
     if (status == LN_OK)
         status = read_optional_string(doc, root, "time", &pipeline->time, err);
+    if (status == LN_OK)
+        status = read_optional_string(doc, root, "contract", &pipeline->contract, err);
     if (status != LN_OK)
         return status;
 
@@ -633,6 +642,7 @@ void ln_pipeline_free(ln_pipeline *pipeline)
     free(pipeline->positive);
     free(pipeline->id);
     free(pipeline->time);
+    free(pipeline->contract);
     free_string_array(pipeline->ignore, pipeline->n_ignore);
     free(pipeline->baseline_rule);
     for (int i = 0; i < 4; i++)

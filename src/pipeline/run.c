@@ -95,6 +95,10 @@ static ln_status load_data(run_context *run, ln_error *err)
             return status;
         snprintf(run->data_source, sizeof run->data_source, "csv %.4000s", path);
         status = ln_csv_read(path, &pipeline->load, &run->data, err);
+    } else if (ln_postgres_is_url(pipeline->data_sqlite)) {
+        ln_postgres_redact_url(pipeline->data_sqlite, path, sizeof path);
+        snprintf(run->data_source, sizeof run->data_source, "postgres %.4000s: %.4000s", path, pipeline->data_query);
+        status = ln_postgres_read(pipeline->data_sqlite, pipeline->data_query, &pipeline->load, &run->data, err);
     } else {
         status = ln_path_join(pipeline->dir, pipeline->data_sqlite, path, sizeof path, err);
         if (status != LN_OK)
@@ -562,6 +566,7 @@ void run_free(run_context *run)
     ln_table_free(run->data);
     split_rows_free(&run->rows);
     free(run->labels);
+    free(run->contract_text);
     free(run->features);
     free(run->baseline_flags);
     free(run->baseline_decisions);
@@ -604,11 +609,15 @@ ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *opt
     if (status == LN_OK)
         status = run_check_columns(&run, err);
     if (status == LN_OK)
+        status = run_check_contract(&run, err);
+    if (status == LN_OK)
         status = run_parse_expressions(&run, err);
     if (status == LN_OK)
         status = choose_features(&run, err);
     if (status == LN_OK)
         status = split_data(&run, err);
+    if (status == LN_OK)
+        status = run_check_leakage(&run, err);
     if (status == LN_OK)
         status = run_evaluate_payoffs(&run, &run.valid, "valid", err);
     if (status == LN_OK)

@@ -66,6 +66,9 @@ typedef struct run_context {
     ln_slice_summary *slices;
     size_t n_slices;
 
+    char *contract_text;          /* the pipeline's contract file as read, or NULL */
+    char contract_hash[33];       /* its hash, empty without a contract */
+
     char *warnings[RUN_MAX_WARNINGS];
     size_t n_warnings;
 } run_context;
@@ -121,6 +124,12 @@ void run_fill_report_input(const run_context *run, ln_report_input *input, const
 
 /* Creates the run folder and writes model.lnr (with its metadata) and pipeline.yaml into it. */
 ln_status run_write_model(run_context *run, ln_error *err);
+
+/* Validates the loaded data against the pipeline's contract: error-level violations stop the run (exit 3). */
+ln_status run_check_contract(run_context *run, ln_error *err);
+
+/* Warns about features that alone predict the target almost perfectly on the train split. */
+ln_status run_check_leakage(run_context *run, ln_error *err);
 
 /* Writes metrics.json and report.html into the run folder; call after run_register. */
 ln_status run_write_reports(run_context *run, ln_error *err);

@@ -226,6 +226,7 @@ json_t *run_result_json(const run_context *run)
     json_object_set_new(lineage, "data_source", json_string(run->data_source));
     json_object_set_new(lineage, "data_hash", json_string(result->data_hash));
     json_object_set_new(lineage, "pipeline_hash", json_string(result->pipeline_hash));
+    json_object_set_new(lineage, "contract_hash", run->contract_hash[0] ? json_string(run->contract_hash) : json_null());
     json_object_set_new(root, "lineage", lineage);
 
     json_t *warnings = json_array();
@@ -259,6 +260,8 @@ static char *model_metadata(const run_context *run)
     json_object_set_new(root, "policy", policy);
     json_object_set_new(root, "max_flag_rate", json_real(pipeline->max_flag_rate));
     json_object_set_new(root, "baseline_rule", json_string(pipeline->baseline_rule));
+    /* The contract travels with the model, so serving and monitoring check the rules it was trained under. */
+    json_object_set_new(root, "contract", string_or_null(run->contract_text));
     json_object_set_new(root, "created_at", json_string(run->created_at));
     json_object_set_new(root, "lanner_version", json_string(LANNER_VERSION));
     json_object_set_new(root, "data_hash", json_string(run->result->data_hash));
@@ -383,7 +386,7 @@ ln_status run_register(run_context *run, ln_error *err)
         .metrics_json = metrics_text ? metrics_text : "{}",
         .data_hash = run->result->data_hash,
         .pipeline_hash = run->result->pipeline_hash,
-        .contract_hash = NULL,
+        .contract_hash = run->contract_hash[0] ? run->contract_hash : NULL,
         .run_dir = run->result->run_dir,
         .lanner_version = LANNER_VERSION,
     };

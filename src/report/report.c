@@ -18,9 +18,18 @@ static ln_status build_page(report_buf *buf, const ln_report_input *input, const
 {
     report_section_head(buf, input);
     report_section_headline(buf, input);
-    report_section_policy(buf, input);
+    report_section_uncertainty(buf, input);
+    if (input->multi_action) {
+        report_section_actions(buf, input);
+    } else {
+        report_section_policy(buf, input);
+    }
     report_section_comparison(buf, input);
+    report_section_slices(buf, input);
     ln_status status = report_section_charts(buf, input, err);
+    if (status == LN_OK) {
+        status = report_section_action_charts(buf, input, err);
+    }
     if (status != LN_OK) {
         return ln_error_prefix(err, "%s", path);
     }

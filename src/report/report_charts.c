@@ -535,7 +535,10 @@ ln_status report_section_charts(report_buf *buf, const ln_report_input *input, l
     report_buf_puts(buf, "<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
     draw_roc(buf, input, &roc, rule, model);
     draw_pr(buf, input, &pr, rule, model);
-    status = draw_payoff(buf, input, err);
+    /* A multi-action policy gets one payoff chart per action instead (report_outcomes.c). */
+    if (!input->multi_action) {
+        status = draw_payoff(buf, input, err);
+    }
     if (status != LN_OK) {
         goto cleanup;
     }

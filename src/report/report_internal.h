@@ -169,6 +169,12 @@ ln_status report_section_charts(report_buf *buf, const ln_report_input *input, l
 void report_section_data(report_buf *buf, const ln_report_input *input);
 void report_section_footer(report_buf *buf, const ln_report_input *input);
 
+/* Outcome sections (report_outcomes.c): intervals and production, a multi-action policy, its charts, slices. */
+void report_section_uncertainty(report_buf *buf, const ln_report_input *input);
+void report_section_actions(report_buf *buf, const ln_report_input *input);
+ln_status report_section_action_charts(report_buf *buf, const ln_report_input *input, ln_error *err);
+void report_section_slices(report_buf *buf, const ln_report_input *input);
+
 /* Counts the rows whose label is 1. */
 size_t report_count_positives(const double *labels, size_t rows);
 

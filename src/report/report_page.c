@@ -24,6 +24,8 @@ static const char PAGE_STYLE[] =
     "table{border-collapse:collapse;background:#fff;margin:6px 0 10px;font-variant-numeric:tabular-nums}"
     "th,td{border:1px solid #d9dee5;padding:5px 10px;text-align:left;vertical-align:top}"
     "td.num,th.num{text-align:right}thead th{background:#eef1f5}td.best{font-weight:700}"
+    "tr.regression td{background:#fde8e8;color:#9b1c1c}ul.intervals{background:#fff;padding:8px 8px 8px 28px;"
+    "border-radius:4px}"
     "code{font:13px/1.4 ui-monospace,Menlo,Consolas,monospace;background:#eef1f5;padding:1px 4px;"
     "border-radius:3px;word-break:break-word}"
     ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:16px}"

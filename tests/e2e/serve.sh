@@ -119,6 +119,17 @@ PY
 done
 expect_status 200 '"predictions":\[\{"score"' POST /v1/models/churn:predict "${auth[@]}" "${json[@]}" --data-binary @"$SCRATCH/one.json"
 
+# ---- explanations: contributions and bias add up to the score's log-odds ----
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); j["explain"]=True; json.dump(j, open(sys.argv[2],"w"))' \
+    "$SCRATCH/one.json" "$SCRATCH/explain.json"
+expect_status 200 '"contributions":\{"state":' POST /v1/models/churn:predict "${auth[@]}" "${json[@]}" \
+    --data-binary @"$SCRATCH/explain.json"
+cp "$SCRATCH/body" "$SCRATCH/explain_out.json"
+check_json "$SCRATCH/explain_out.json" \
+    'abs(sum(j["predictions"][0]["contributions"].values()) + j["predictions"][0]["bias"] - math.log(j["predictions"][0]["score"] / (1 - j["predictions"][0]["score"]))) < 1e-9' \
+    "contributions and bias add up to the logit of the score"
+check_json "$SCRATCH/explain_out.json" 'len(j["predictions"][0]["contributions"]) == 19' "one contribution per feature"
+
 # ---- bad requests ----
 expect_status 401 'bearer token' POST /v1/models/churn:predict "${json[@]}" --data-binary @"$SCRATCH/one.json"
 expect_status 401 'bearer token' GET /v1/models -H "Authorization: Bearer wrong"
@@ -133,8 +144,6 @@ expect_status 404 "model 'nope' is not served \(served: churn\)" POST /v1/models
     --data-binary @"$SCRATCH/one.json"
 expect_status 405 'not allowed' GET /v1/models/churn:predict "${auth[@]}"
 expect_status 415 'application/json' POST /invocations "${auth[@]}" -H "Content-Type: text/csv" --data-binary 'a,b'
-expect_status 501 'explanations are not available' POST /v1/models/churn:predict "${auth[@]}" "${json[@]}" \
-    --data-binary '{"instance": {}, "explain": true}'
 head -c 1100000 /dev/zero | tr '\0' ' ' >"$SCRATCH/big.json"
 expect_status 413 'over the limit of 1048576 bytes' POST /invocations "${auth[@]}" "${json[@]}" --data-binary @"$SCRATCH/big.json"
 python3 -c 'import json; print(json.dumps({"instances": [{}] * 10001}))' >"$SCRATCH/many.json"

@@ -127,11 +127,11 @@ static void config_rejects_bad_files_with_place(void **state)
         {"split: {valid: 0.5, test: 0.5}\n", NULL, NULL, "at least 10% for training"},
         {"ignore: email\n", NULL, NULL, "'ignore' must be a list"},
         {"target: again\n", NULL, NULL, "key 'target' appears twice"},
-        {"", "  query: SELECT * FROM orders\n", "", "'sqlite' needs a 'query'"},
+        {"", "  query: SELECT * FROM orders\n", "", "needs a 'query'"},
         {"", "name: fraud\n", "name: fr aud\n", "'name' must be 1 to 128 letters"},
         {"", "positive: 1\n", "", "missing required key 'positive'"},
         {"", "  true_negative: \"0.1 * amount\"\n", "", "missing required key 'true_negative' in outcome"},
-        {"", "  sqlite: warehouse.db\n", "  sqlite: warehouse.db\n  csv: a.csv\n", "exactly one of 'csv' or 'sqlite'"},
+        {"", "  sqlite: warehouse.db\n", "  sqlite: warehouse.db\n  csv: a.csv\n", "'data' needs exactly one of 'csv', 'sqlite' or 'postgres'"},
         {"", "target: is_fraud\n", "target: [is_fraud\n", "invalid YAML"},
         {"", "  sqlite: warehouse.db\n  query: SELECT * FROM orders\n", "", "'data' must be a mapping"},
     };
@@ -236,6 +236,110 @@ static void split_by_time_puts_future_in_test(void **state)
     ln_table_free(table);
 }
 
+static const char multi_action[] =
+    "name: fraud\n"
+    "data: {csv: orders.csv}\n"
+    "target: is_fraud\n"
+    "positive: 1\n"
+    "baseline: {rule: \"amount > 500\"}\n"
+    "outcome:\n"
+    "  actions:\n"
+    "    - name: cancel\n"
+    "      payoff_if_positive: \"amount\"\n"
+    "      payoff_if_negative: \"-amount * 0.3 - 5\"\n"
+    "    - name: review\n"
+    "      payoff_if_positive: \"amount * 0.9 - 4\"\n"
+    "      payoff_if_negative: \"-4\"\n"
+    "      max_rate: 0.02\n"
+    "  default:\n"
+    "    payoff_if_positive: \"-amount\"\n"
+    "    payoff_if_negative: \"amount * 0.05\"\n"
+    "  max_flag_rate: 0.1\n"
+    "slices: [country, payment_method]\n"
+    "slice_min_rows: 50\n"
+    "slice_tolerance: 2.5\n"
+    "evaluation: {bootstrap: 200, seed: 11}\n";
+
+static void config_reads_multi_action_policy(void **state)
+{
+    (void)state;
+    ln_error err = {0};
+    ln_pipeline *pipeline = NULL;
+
+    assert_int_equal(load_text(multi_action, &pipeline, &err), LN_OK);
+    assert_int_equal(pipeline->multi_action, 1);
+    assert_int_equal(pipeline->n_actions, 2);
+    assert_string_equal(pipeline->actions[0].name, "cancel");
+    assert_string_equal(pipeline->actions[0].payoff_if_negative, "-amount * 0.3 - 5");
+    assert_true(pipeline->actions[0].max_rate == 1.0);
+    assert_string_equal(pipeline->actions[1].name, "review");
+    assert_true(pipeline->actions[1].max_rate == 0.02);
+    assert_string_equal(pipeline->fallback.payoff_if_positive, "-amount");
+    assert_string_equal(pipeline->fallback.payoff_if_negative, "amount * 0.05");
+    assert_true(pipeline->max_flag_rate == 0.1);
+    assert_null(pipeline->payoff[0]);
+    assert_int_equal(pipeline->n_slices, 2);
+    assert_string_equal(pipeline->slices[1], "payment_method");
+    assert_int_equal(pipeline->slice_min_rows, 50);
+    assert_true(pipeline->slice_tolerance == 2.5);
+    assert_int_equal(pipeline->bootstrap_resamples, 200);
+    assert_int_equal(pipeline->bootstrap_seed, 11);
+    ln_pipeline_free(pipeline);
+}
+
+static void config_binary_form_is_one_action(void **state)
+{
+    (void)state;
+    ln_error err = {0};
+    ln_pipeline *pipeline = NULL;
+
+    assert_int_equal(load_text(minimal, &pipeline, &err), LN_OK);
+    assert_int_equal(pipeline->multi_action, 0);
+    assert_int_equal(pipeline->n_actions, 1);
+    assert_string_equal(pipeline->actions[0].name, "flag");
+    assert_string_equal(pipeline->actions[0].payoff_if_positive, "0");
+    assert_string_equal(pipeline->actions[0].payoff_if_negative, "-2");
+    assert_string_equal(pipeline->fallback.payoff_if_positive, "-amount - 15");
+    assert_string_equal(pipeline->fallback.payoff_if_negative, "0.1 * amount");
+    assert_int_equal(pipeline->slice_min_rows, LN_DEFAULT_SLICE_MIN_ROWS);
+    assert_int_equal(pipeline->bootstrap_resamples, LN_BOOTSTRAP_DEFAULT_RESAMPLES);
+    ln_pipeline_free(pipeline);
+}
+
+static void config_rejects_bad_actions(void **state)
+{
+    (void)state;
+    const char *cases[][3] = {
+        {"      max_rate: 0.02\n", "      max_rate: 2\n", "'max_rate' must be between"},
+        {"    - name: review\n", "    - name: cancel\n", "action 'cancel' is named twice"},
+        {"    - name: review\n", "    - name: default\n", "and not 'default'"},
+        {"  default:\n    payoff_if_positive: \"-amount\"\n    payoff_if_negative: \"amount * 0.05\"\n", "",
+         "needs a 'default'"},
+        {"  max_flag_rate: 0.1\n", "  true_positive: \"1\"\n", "both 'actions' and 'true_positive'"},
+        {"      payoff_if_negative: \"-4\"\n", "", "missing required key 'payoff_if_negative' in outcome.actions[2]"},
+        {"slice_min_rows: 50\n", "slice_min_rows: 0\n", "'slice_min_rows'"},
+        {"evaluation: {bootstrap: 200, seed: 11}\n", "evaluation: {bootstrap: 200, sead: 11}\n", "unknown key 'sead'"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[4096];
+        ln_error err = {0};
+        ln_pipeline *pipeline = NULL;
+        snprintf(text, sizeof text, "%s", multi_action);
+        char *at = strstr(text, cases[i][0]);
+        assert_non_null(at);
+        char rest[4096];
+        snprintf(rest, sizeof rest, "%s", at + strlen(cases[i][0]));
+        snprintf(at, sizeof text - (size_t)(at - text), "%s%s", cases[i][1], rest);
+
+        ln_status status = load_text(text, &pipeline, &err);
+        if (status == LN_OK || strstr(err.message, cases[i][2]) == NULL)
+            fail_msg("case %zu: expected an error containing \"%s\", got status %d: %s", i, cases[i][2], status,
+                     err.message);
+        assert_null(pipeline);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +349,9 @@ int main(void)
         cmocka_unit_test(config_missing_file_is_not_found),
         cmocka_unit_test(split_stratified_keeps_rates_and_covers_rows),
         cmocka_unit_test(split_by_time_puts_future_in_test),
+        cmocka_unit_test(config_reads_multi_action_policy),
+        cmocka_unit_test(config_binary_form_is_one_action),
+        cmocka_unit_test(config_rejects_bad_actions),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }
