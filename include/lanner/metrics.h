@@ -260,6 +260,28 @@ typedef struct ln_confusion {
 /* Counts the outcomes of flags (non-zero = flagged) against 0/1 labels; other labels are not counted. */
 ln_confusion ln_confusion_counts(const unsigned char *flags, const double *labels, size_t n);
 
+/*
+ * Regression metrics over n predictions and true values. Each returns NaN
+ * when n == 0 or an input is NaN; R² is NaN when every true value is equal.
+ */
+double ln_rmse(const double *predictions, const double *values, size_t n);
+double ln_mae(const double *predictions, const double *values, size_t n);
+double ln_r2(const double *predictions, const double *values, size_t n);
+
+/*
+ * Multiclass metrics. probabilities holds n rows of n_classes values (row
+ * major); labels holds class indices 0..n_classes-1 as doubles. The predicted
+ * class is the most probable one, the lowest index on ties. Each returns NaN
+ * when n == 0 or a label is not a class index.
+ */
+double ln_multiclass_accuracy(const double *probabilities, size_t n_classes, const double *labels, size_t n);
+
+/* Unweighted mean of the per-class F1 scores; a class never predicted nor present scores 0. */
+double ln_macro_f1(const double *probabilities, size_t n_classes, const double *labels, size_t n);
+
+/* Mean negative log of the true class's probability, after clipping each to [1e-15, 1 - 1e-15] and renormalising the row. */
+double ln_multiclass_log_loss(const double *probabilities, size_t n_classes, const double *labels, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

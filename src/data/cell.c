@@ -104,9 +104,55 @@ static int parse_number_slow(const char *text, size_t length, int decimal_comma,
     return end == copy + length;
 }
 
+/*
+ * The common case: an optional minus, at most 15 digits and an optional
+ * point. The mantissa is below 10^15 < 2^53 and the scale at most 15, so one
+ * exact division gives the correctly rounded value, the same double as the
+ * general path. Returns 0 for anything else, which the general path handles.
+ */
+#define SIMPLE_MAX_DIGITS 15
+
+static int parse_simple_decimal(const char *text, size_t length, char point, double *value,
+                                int *integer_literal)
+{
+    const char *p = text;
+    const char *end = text + length;
+    int negative = p < end && *p == '-';
+    uint64_t mantissa = 0;
+    int has_point = 0;
+    int fraction_digits = 0;
+    int digits = 0;
+
+    p += negative;
+    for (; p < end; p++) {
+        unsigned digit = (unsigned)(unsigned char)*p - '0';
+        if (digit < 10) {
+            mantissa = mantissa * 10 + digit;
+            digits++;
+            fraction_digits += has_point;
+        } else if (*p == point && !has_point) {
+            has_point = 1;
+        } else {
+            return 0;
+        }
+    }
+    if (digits == 0 || digits > SIMPLE_MAX_DIGITS)
+        return 0;
+
+    double result = (double)mantissa / exact_powers[fraction_digits];
+    *integer_literal = !has_point;
+    /* "-0" is the integer 0, while "-0.0" keeps its sign, as in the general path. */
+    if (negative && !(!has_point && mantissa == 0))
+        result = -result;
+    *value = result;
+    return 1;
+}
+
 int data_parse_number(const char *text, size_t length, int decimal_comma, double *value,
                       int *integer_literal)
 {
+    if (parse_simple_decimal(text, length, decimal_comma ? ',' : '.', value, integer_literal))
+        return 1;
     trim_blanks(&text, &length);
 
     const char *p = text;

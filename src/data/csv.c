@@ -50,6 +50,10 @@ typedef struct csv_chunk {
     data_column_stats *stats;  /* one per column */
     char *scratch;             /* unescaped text of fields with doubled quotes */
     size_t scratch_cap;
+    struct pending_string *pending; /* string cells of the previous record, then of the current one */
+    size_t n_pending;
+    size_t n_previous;         /* pending[0 .. n_previous) belong to the previous record */
+    size_t pending_cap;
     ln_status status;
     size_t error_line;         /* relative to first_line */
     char error_text[600];      /* the message after "<source> line <n>" */
@@ -88,11 +92,16 @@ enum { FIELD_MORE, FIELD_LAST, FIELD_ERROR };
 static void chunk_fail(csv_chunk *chunk, ln_status status, size_t line, const char *format, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * Records the chunk's error, keeping the one on the earliest line: string
+ * cells are interned one record late (see pending_string), so a dictionary
+ * failure can arrive after an error on a later line.
+ */
 static void chunk_fail(csv_chunk *chunk, ln_status status, size_t line, const char *format, ...)
 {
     va_list args;
 
-    if (chunk->status != LN_OK)
+    if (chunk->status != LN_OK && line >= chunk->error_line)
         return;
     chunk->status = status;
     chunk->error_line = line;
@@ -242,6 +251,43 @@ static int read_quoted_field(const csv_reader *reader, csv_chunk *chunk, csv_cur
     return result;
 }
 
+/* Returns a mask with the high bit set in each byte of word equal to byte; bits above a match may be set too. */
+static inline uint64_t bytes_equal(uint64_t word, unsigned char byte)
+{
+    uint64_t x = word ^ (0x0101010101010101ull * byte);
+
+    return (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+}
+
+/*
+ * Returns the first byte at or after p that ends an unquoted field's plain
+ * run (see reader->stop), or end. Eight bytes are tested at a time; the
+ * lowest bit of the combined mask is exact because a false match can only
+ * appear above a real one.
+ */
+static inline const char *skip_plain_bytes(const csv_reader *reader, const char *p, const char *end)
+{
+    unsigned char delimiter = (unsigned char)reader->delimiter;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - p >= 8) {
+        uint64_t word;
+        memcpy(&word, p, 8);
+        uint64_t stops = bytes_equal(word, delimiter) | bytes_equal(word, '\n') |
+                         bytes_equal(word, '\r') | bytes_equal(word, '"') |
+                         (word & 0x8080808080808080ull);
+        if (stops != 0)
+            return p + __builtin_ctzll(stops) / 8;
+        p += 8;
+    }
+#else
+    (void)delimiter;
+#endif
+    while (p < end && !reader->stop[(unsigned char)*p])
+        p++;
+    return p;
+}
+
 /*
  * Reads one field at the cursor. Returns FIELD_MORE when a delimiter follows,
  * FIELD_LAST at the end of the record, or FIELD_ERROR with the chunk's error set.
@@ -258,8 +304,7 @@ static int read_field(const csv_reader *reader, csv_chunk *chunk, csv_cursor *cu
         return read_quoted_field(reader, chunk, cursor, column, text, length);
 
     for (;;) {
-        while (p < end && !reader->stop[(unsigned char)*p])
-            p++;
+        p = skip_plain_bytes(reader, p, end);
         if (p == end || *p == reader->delimiter || *p == '\n')
             break;
         if (*p == '\r') {
@@ -308,6 +353,85 @@ static void fail_dictionary(const csv_reader *reader, csv_chunk *chunk, size_t l
                    column_label(reader, column));
 }
 
+/*
+ * A string cell waiting to be interned. Interning a string from a
+ * high-cardinality column mostly waits on a cache miss in the column's hash
+ * table, so the reader prefetches the slot when it meets the cell and interns
+ * the cell one record later, after parsing the next record has hidden the
+ * miss. Cells are interned in input order within each column, so codes still
+ * follow first appearance.
+ */
+typedef struct pending_string {
+    const char *text;  /* points into the input, which outlives the chunk's parse */
+    size_t length;
+    uint64_t hash;
+    double *slot;
+    size_t line;
+    size_t column;
+} pending_string;
+
+/* Interns the first count pending cells, then moves the rest to the front. */
+static void flush_strings(const csv_reader *reader, csv_chunk *chunk, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const pending_string *entry = &chunk->pending[i];
+        data_column_stats *stats = &chunk->stats[entry->column];
+        int32_t code = data_strings_intern_hashed(stats->strings, entry->text, entry->length,
+                                                  entry->hash);
+        if (code < 0) {
+            *entry->slot = data_missing_slot();
+            fail_dictionary(reader, chunk, entry->line, entry->column);
+            continue;
+        }
+        *entry->slot = data_stats_count_string(stats, code, entry->line);
+    }
+    if (chunk->n_pending > count)
+        memmove(chunk->pending, chunk->pending + count,
+                (chunk->n_pending - count) * sizeof *chunk->pending);
+    chunk->n_pending -= count;
+    chunk->n_previous = count <= chunk->n_previous ? chunk->n_previous - count : 0;
+}
+
+/* Queues a string cell for interning, or interns it at once when its text is in the scratch buffer. */
+static int add_string(const csv_reader *reader, csv_chunk *chunk, size_t column, double *slot,
+                      const char *text, size_t length, size_t line)
+{
+    data_column_stats *stats = &chunk->stats[column];
+    int failed = 0;
+
+    if (stats->strings == NULL && (stats->strings = data_strings_new()) == NULL) {
+        fail_dictionary(reader, chunk, line, column);
+        return -1;
+    }
+
+    /* The next field with doubled quotes reuses the scratch buffer, so intern now, after the
+     * previous record's cells (this record holds no other cell of this column). */
+    if (text == chunk->scratch) {
+        flush_strings(reader, chunk, chunk->n_previous);
+        *slot = data_stats_add_string(stats, text, length, line, &failed);
+        if (failed) {
+            fail_dictionary(reader, chunk, line, column);
+            return -1;
+        }
+        return 0;
+    }
+
+    if (chunk->n_pending == chunk->pending_cap) {
+        size_t capacity = chunk->pending_cap ? chunk->pending_cap * 2 : 64;
+        pending_string *grown = realloc(chunk->pending, capacity * sizeof *grown);
+        if (grown == NULL) {
+            chunk_fail(chunk, LN_ERR_NOMEM, line, ", column %zu: out of memory", column + 1);
+            return -1;
+        }
+        chunk->pending = grown;
+        chunk->pending_cap = capacity;
+    }
+    uint64_t hash = data_strings_hash(text, length);
+    data_strings_prefetch(stats->strings, hash);
+    chunk->pending[chunk->n_pending++] = (pending_string){text, length, hash, slot, line, column};
+    return 0;
+}
+
 /* Stores one cell of the first pass. Returns 0, or -1 with the chunk's error set. */
 static int store_cell(const csv_reader *reader, csv_chunk *chunk, size_t column, size_t row,
                       const char *text, size_t length, size_t line)
@@ -337,7 +461,7 @@ static int store_cell(const csv_reader *reader, csv_chunk *chunk, size_t column,
 
     if (target->forced) {
         if (!ln_type_is_numeric(target->type)) {
-            *slot = data_stats_add_string(stats, text, length, line, &failed);
+            return add_string(reader, chunk, column, slot, text, length, line);
         } else if (data_parse_as(target->type, text, length, reader->decimal_comma, &value)) {
             *slot = value;
             stats->counts[DATA_CELL_FLOAT]++;
@@ -353,7 +477,7 @@ static int store_cell(const csv_reader *reader, csv_chunk *chunk, size_t column,
     } else {
         data_cell_class cell = data_classify(text, length, reader->decimal_comma, &value);
         if (cell == DATA_CELL_STRING) {
-            *slot = data_stats_add_string(stats, text, length, line, &failed);
+            return add_string(reader, chunk, column, slot, text, length, line);
         } else {
             *slot = value;
             stats->counts[cell]++;
@@ -433,14 +557,17 @@ static void parse_chunk(csv_reader *reader, csv_chunk *chunk)
     size_t row = chunk->row_begin;
     size_t row_limit = chunk->row_begin + chunk->row_capacity;
     const char *released = cursor.p;
+    const char *previous_record = cursor.p;
 
     while (cursor.p < cursor.end) {
         size_t record_line = cursor.line;
         size_t column = 0;
         int result;
 
-        if (cursor.p - released >= RELEASE_STEP_BYTES)
-            release_parsed_pages(reader, &released, cursor.p);
+        /* The previous record's pages stay mapped: its string cells are still queued. */
+        if (previous_record - released >= RELEASE_STEP_BYTES)
+            release_parsed_pages(reader, &released, previous_record);
+        previous_record = cursor.p;
 
         if (skip_blank_line(&cursor))
             continue;
@@ -478,7 +605,13 @@ static void parse_chunk(csv_reader *reader, csv_chunk *chunk)
             break;
         }
         row++;
+
+        flush_strings(reader, chunk, chunk->n_previous);
+        chunk->n_previous = chunk->n_pending;
+        if (chunk->status != LN_OK)
+            break;
     }
+    flush_strings(reader, chunk, chunk->n_pending);
     chunk->n_rows = row - chunk->row_begin;
     chunk->n_lines = cursor.line;
     if (chunk->status == LN_OK)
@@ -1163,6 +1296,7 @@ static void free_reader(csv_reader *reader)
             }
             free(chunk->stats);
             free(chunk->scratch);
+            free(chunk->pending);
         }
     }
     free(reader->chunks);

@@ -152,6 +152,16 @@ void data_strings_free(data_strings *set);
  */
 int32_t data_strings_intern(data_strings *set, const char *text, size_t length);
 
+/* Returns the hash data_strings_intern_hashed expects for text. */
+uint64_t data_strings_hash(const char *text, size_t length);
+
+/* Starts loading the table slot where a string with this hash is probed first. */
+void data_strings_prefetch(const data_strings *set, uint64_t hash);
+
+/* Same as data_strings_intern with hash = data_strings_hash(text, length) computed by the caller. */
+int32_t data_strings_intern_hashed(data_strings *set, const char *text, size_t length,
+                                   uint64_t hash);
+
 /* Returns the count of strings; 0 for NULL. */
 int32_t data_strings_count(const data_strings *set);
 
@@ -175,6 +185,18 @@ typedef struct data_column_stats {
     data_strings *strings; /* strings in order of first appearance; NULL until the first string */
 } data_column_stats;
 
+/* Counts a string cell already interned as code, keeps it as an example, and returns the boxed code. */
+static inline double data_stats_count_string(data_column_stats *stats, int32_t code, size_t line)
+{
+    stats->counts[DATA_CELL_STRING]++;
+    if (stats->n_examples < DATA_STRAY_EXAMPLES) {
+        stats->examples[stats->n_examples].line = line;
+        stats->examples[stats->n_examples].code = code;
+        stats->n_examples++;
+    }
+    return data_box_code(code);
+}
+
 /* Records a string cell: interns it and returns the boxed code, or sets *failed on a full set. */
 static inline double data_stats_add_string(data_column_stats *stats, const char *text, size_t length,
                                            size_t line, int *failed)
@@ -191,13 +213,7 @@ static inline double data_stats_add_string(data_column_stats *stats, const char 
         *failed = 1;
         return data_missing_slot();
     }
-    stats->counts[DATA_CELL_STRING]++;
-    if (stats->n_examples < DATA_STRAY_EXAMPLES) {
-        stats->examples[stats->n_examples].line = line;
-        stats->examples[stats->n_examples].code = code;
-        stats->n_examples++;
-    }
-    return data_box_code(code);
+    return data_stats_count_string(stats, code, line);
 }
 
 /* A column while a loader fills it. */

@@ -3,13 +3,13 @@
  *
  * The query runs inside a read-only transaction as a server-side cursor
  * (DECLARE ... NO SCROLL CURSOR FOR query), and the rows come back in
- * batches of LN_POSTGRES_FETCH_ROWS through FETCH. Compared with libpq's
- * single-row mode, which libpq 15 offers (chunked-rows mode needs libpq 17),
- * a batch costs one PGresult and one round trip per ten thousand rows
- * instead of one PGresult per row, and client memory stays bounded by one
- * batch of text. The cursor also runs in a read-only transaction, so a load
- * cannot change the database, and PQdescribePortal reports the column types
- * before any row is read, so an unsupported type fails at once.
+ * batches of LN_POSTGRES_FETCH_ROWS through FETCH. libpq 15 offers
+ * single-row mode but not chunked-rows mode, which needs libpq 17. Single-row
+ * mode costs one PGresult per row, while a batch costs one PGresult and one
+ * round trip per LN_POSTGRES_FETCH_ROWS rows. Either way, client memory stays
+ * bounded by one batch of text. The read-only transaction means a load cannot
+ * change the database. PQdescribePortal reports the column types before any
+ * row is read, so an unsupported type fails at once.
  *
  * Cells land in the same slot arrays as the CSV reader's (data_internal.h).
  * Columns of text types intern every value and count its CSV class; once all

@@ -31,6 +31,7 @@ struct data_strings {
     int32_t count;
     uint64_t *offsets;       /* offsets[code] into blob */
     uint32_t *lengths;
+    uint64_t *hashes;        /* hashes[code], so growing the table reads no string bytes */
     size_t codes_cap;
     char *blob;
     size_t blob_used;
@@ -61,6 +62,7 @@ void data_strings_free(data_strings *set)
     free(set->slots);
     free(set->offsets);
     free(set->lengths);
+    free(set->hashes);
     free(set->blob);
     free(set);
 }
@@ -103,8 +105,7 @@ static int grow_slots(data_strings *set)
     for (size_t i = 0; i < count; i++)
         slots[i].code = -1;
     for (int32_t code = 0; code < set->count; code++) {
-        const char *text = set->blob + set->offsets[code];
-        uint64_t hash = XXH3_64bits(text, set->lengths[code]);
+        uint64_t hash = set->hashes[code];
         size_t slot = (size_t)hash & (count - 1);
         while (slots[slot].code >= 0)
             slot = (slot + 1) & (count - 1);
@@ -130,6 +131,10 @@ static int reserve(data_strings *set, size_t length)
         if (lengths == NULL)
             return -1;
         set->lengths = lengths;
+        uint64_t *hashes = realloc(set->hashes, cap * sizeof *hashes);
+        if (hashes == NULL)
+            return -1;
+        set->hashes = hashes;
         set->codes_cap = cap;
     }
     if (set->blob_used + length + 1 > set->blob_cap) {
@@ -145,9 +150,24 @@ static int reserve(data_strings *set, size_t length)
     return 0;
 }
 
+uint64_t data_strings_hash(const char *text, size_t length)
+{
+    return XXH3_64bits(text, length);
+}
+
+void data_strings_prefetch(const data_strings *set, uint64_t hash)
+{
+    __builtin_prefetch(&set->slots[(size_t)hash & (set->slot_count - 1)]);
+}
+
 int32_t data_strings_intern(data_strings *set, const char *text, size_t length)
 {
-    uint64_t hash = XXH3_64bits(text, length);
+    return data_strings_intern_hashed(set, text, length, XXH3_64bits(text, length));
+}
+
+int32_t data_strings_intern_hashed(data_strings *set, const char *text, size_t length,
+                                   uint64_t hash)
+{
     uint64_t tag = hash & ~OFFSET_MASK;
     size_t mask = set->slot_count - 1;
     size_t slot = (size_t)hash & mask;
@@ -171,6 +191,7 @@ int32_t data_strings_intern(data_strings *set, const char *text, size_t length)
     set->blob[set->blob_used + length] = '\0';
     set->offsets[code] = set->blob_used;
     set->lengths[code] = (uint32_t)length;
+    set->hashes[code] = hash;
     set->slots[slot].offset_and_tag = set->blob_used | tag;
     set->slots[slot].length = (uint32_t)length;
     set->slots[slot].code = code;

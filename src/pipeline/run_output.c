@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lanner/data.h"
 #include "lanner/io.h"
 #include "lanner/log.h"
 #include "lanner/registry.h"
@@ -329,6 +330,46 @@ static ln_status write_splits(run_context *run, ln_error *err)
     return LN_OK;
 }
 
+/*
+ * Copies the pipeline file into the run folder with a PostgreSQL URL's
+ * password replaced by ***, so run folders can be shared. The URL is
+ * replaced where it appears verbatim; a password written with YAML escapes
+ * would survive, which docs/data.md warns about (PGPASSWORD avoids both).
+ */
+static ln_status write_pipeline_copy(run_context *run, const char *path, ln_error *err)
+{
+    const char *text = run->pipeline->text;
+    const char *url = run->pipeline->data_sqlite;
+
+    if (url == NULL || !ln_postgres_is_url(url) || strstr(text, url) == NULL)
+        return ln_write_file_atomic(path, text, strlen(text), err);
+
+    char redacted[4096];
+    ln_postgres_redact_url(url, redacted, sizeof redacted);
+
+    size_t url_length = strlen(url);
+    size_t occurrences = 0;
+    for (const char *at = text; (at = strstr(at, url)) != NULL; at += url_length)
+        occurrences++;
+
+    /* "***" can be longer than a short password, so room grows with each occurrence. */
+    char *copy = malloc(strlen(text) + occurrences * strlen(redacted) + 1);
+    if (copy == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory copying the pipeline file");
+
+    char *out = copy;
+    for (const char *at; (at = strstr(text, url)) != NULL; text = at + url_length) {
+        memcpy(out, text, (size_t)(at - text));
+        out += at - text;
+        out = stpcpy(out, redacted);
+    }
+    strcpy(out, text);
+
+    ln_status status = ln_write_file_atomic(path, copy, strlen(copy), err);
+    free(copy);
+    return status;
+}
+
 ln_status run_write_model(run_context *run, ln_error *err)
 {
     char pipeline_copy[PATH_MAX];
@@ -350,7 +391,7 @@ ln_status run_write_model(run_context *run, ln_error *err)
     if (status == LN_OK)
         status = ln_model_save(run->model, run->result->model_path, err);
     if (status == LN_OK)
-        status = ln_write_file_atomic(pipeline_copy, run->pipeline->text, strlen(run->pipeline->text), err);
+        status = write_pipeline_copy(run, pipeline_copy, err);
     if (status == LN_OK && run->options->save_splits)
         status = write_splits(run, err);
     return status;

@@ -161,10 +161,10 @@ check_json "$SCRATCH/pg_run/metrics.json" "j['lineage']['data_hash'] == '$csv_ha
 check_json "$SCRATCH/pg_run/metrics.json" \
     'j["lineage"]["data_source"].startswith("postgres postgres://tester:***@127.0.0.1")' \
     "lineage names the redacted URL"
-# NOTE: the run folder keeps a copy of pipeline.yaml as written, so a password in its URL lands
-# there too; docs/data.md tells users to keep it in PGPASSWORD or ~/.pgpass instead.
 check "! grep -q '$password' '$SCRATCH/pg_run/metrics.json' '$SCRATCH/pg_run/stderr'" \
     "metrics and messages never contain the password"
+check "! grep -rq '$password' '$SCRATCH/pg_run/runs'" "the run folder's copy of the pipeline has no password"
+check "grep -rq 'tester:\*\*\*@' '$SCRATCH/pg_run/runs'" "the run folder's copy keeps the redacted URL"
 
 # ---- a large result streams through the cursor ----
 admin_sql "CREATE TABLE large AS SELECT g AS id, g * 0.5 AS amount, (g % 7)::text AS bucket,

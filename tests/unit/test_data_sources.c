@@ -605,6 +605,44 @@ static void test_shared_data_sets(void **state)
     }
 }
 
+/* The short-decimal fast path must give the general path's double: a leading blank forces the general path. */
+static void test_number_fast_path_matches_general(void **state)
+{
+    static const char *const fixed[] = {"0", "-0", "-0.0", "1.", ".5", "-.5", "0.001", "123456789012345",
+                                        "-999999999999999", "0.1", "1000.123", "99999.99999", "3.14159265358979"};
+    char text[40];
+    char blank[41];
+
+    (void)state;
+    lcg_state = 99;
+    for (size_t i = 0; i < 200000 + sizeof fixed / sizeof fixed[0]; i++) {
+        if (i < sizeof fixed / sizeof fixed[0]) {
+            snprintf(text, sizeof text, "%s", fixed[i]);
+        } else {
+            int digits = 1 + (int)(next_random() % 15);
+            int point = (int)(next_random() % (unsigned)(digits + 1));
+            size_t used = 0;
+            if (next_random() % 2)
+                text[used++] = '-';
+            for (int d = 0; d < digits; d++) {
+                if (d == point && d > 0)
+                    text[used++] = '.';
+                text[used++] = (char)('0' + next_random() % 10);
+            }
+            text[used] = '\0';
+        }
+        snprintf(blank, sizeof blank, " %s", text);
+
+        double fast, general;
+        int fast_integer, general_integer;
+        assert_true(data_parse_number(text, strlen(text), 0, &fast, &fast_integer));
+        assert_true(data_parse_number(blank, strlen(blank), 0, &general, &general_integer));
+        if (memcmp(&fast, &general, sizeof fast) != 0 || fast_integer != general_integer)
+            fail_msg("'%s': fast %.17g (%d), general %.17g (%d)", text, fast, fast_integer, general,
+                     general_integer);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -616,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_thread_count_invariance),
         cmocka_unit_test(test_error_same_for_any_thread_count),
         cmocka_unit_test(test_chunked_parse_matches_serial_on_damaged_input),
+        cmocka_unit_test(test_number_fast_path_matches_general),
         cmocka_unit_test(test_sqlite_types),
         cmocka_unit_test(test_sqlite_override_and_empty_result),
         cmocka_unit_test(test_sqlite_errors),
