@@ -25,7 +25,8 @@ static void print_data_help(const char *command)
     else
         printf("Shows each column of DATA with its inferred type, missing count and\n"
                "distinct values, as every lanner command will read it.\n");
-    printf("\nDATA is a CSV file (.gz and .zst too), or sqlite:FILE with --query.\n"
+    printf("\nDATA is a CSV file (.gz and .zst too), or sqlite:FILE or a postgres:// URL\n"
+           "with --query.\n"
            "\nOptions:\n");
     if (is_head)
         printf("  -n N               rows to show (default: 10)\n");

@@ -28,7 +28,7 @@ static void print_profile_help(void)
            "or the top categories, and with --target each column's AUC on its own. Can\n"
            "write an HTML page and a data contract for 'lanner validate'.\n"
            "\n"
-           "DATA is a CSV file (.gz and .zst too), or sqlite:FILE with --query.\n"
+           "DATA is a CSV file (.gz and .zst too), or sqlite:FILE or a postgres:// URL with --query.\n"
            "\n"
            "Options:\n"
            "  --query SQL           query for an SQLite source\n"

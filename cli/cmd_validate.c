@@ -22,7 +22,7 @@ static void print_validate_help(void)
            "it) and lists each broken rule with the column, the number of rows and the\n"
            "first rows that break it.\n"
            "\n"
-           "DATA is a CSV file (.gz and .zst too), or sqlite:FILE with --query.\n"
+           "DATA is a CSV file (.gz and .zst too), or sqlite:FILE or a postgres:// URL with --query.\n"
            "Exit codes: 0 no error-level rule failed (warnings are printed), 2 invalid\n"
            "contract or data source, 3 an error-level rule failed.\n"
            "\n"
