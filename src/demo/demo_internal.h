@@ -8,19 +8,10 @@
 #include <stdint.h>
 
 #include "lanner/demo.h"
+#include "lanner/random.h"
 
-/* xoshiro256** state (Blackman and Vigna, 2018). */
-typedef struct demo_rng {
-    uint64_t s[4];
-} demo_rng;
-
-/* Seeds the four state words from seed with splitmix64, so any seed (0 too) gives a valid state. */
-void demo_rng_seed(demo_rng *rng, uint64_t seed);
-
-uint64_t demo_rng_next(demo_rng *rng);
-
-/* Returns a double uniform in [0, 1) with 53 random bits. */
-double demo_rng_uniform(demo_rng *rng);
+/* The demo's stream is lanner's seeded generator; the helpers below add the distributions it draws from. */
+typedef ln_rng demo_rng;
 
 /* Returns a standard normal deviate (Box-Muller). */
 double demo_rng_normal(demo_rng *rng);

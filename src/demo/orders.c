@@ -105,7 +105,7 @@ static double sigmoid(double x)
 
 static int bernoulli(generator *g, double p)
 {
-    return demo_rng_uniform(&g->rng) < p;
+    return ln_rng_uniform(&g->rng) < p;
 }
 
 /* Orders per day grow about 25% over the period and are 15% higher at weekends. */
@@ -123,7 +123,7 @@ static void build_day_weights(generator *g)
 
 static int draw_day(generator *g)
 {
-    double target = demo_rng_uniform(&g->rng) * g->day_cumulative[DEMO_DAYS - 1];
+    double target = ln_rng_uniform(&g->rng) * g->day_cumulative[DEMO_DAYS - 1];
     int low = 0;
     int high = DEMO_DAYS - 1;
 
@@ -208,10 +208,10 @@ static void new_account(generator *g, demo_order *order, double p_free)
 
 static void genuine_order(generator *g, demo_order *order, int day)
 {
-    double kind = demo_rng_uniform(&g->rng);
+    double kind = ln_rng_uniform(&g->rng);
 
     if (kind < 0.85) {
-        const customer *c = &g->pool[demo_rng_next(&g->rng) % g->pool_size];
+        const customer *c = &g->pool[ln_rng_next(&g->rng) % g->pool_size];
         order->customer = (uint32_t)(c - g->pool);
         order->free_domain = c->free_domain;
         order->billing = c->country;
@@ -232,11 +232,11 @@ static void genuine_order(generator *g, demo_order *order, int day)
 
 static void fraudster_order(generator *g, demo_order *order, int day)
 {
-    double kind = demo_rng_uniform(&g->rng);
+    double kind = ln_rng_uniform(&g->rng);
 
     if (kind < 0.15) {
         /* Account takeover: a returning customer's account and address. */
-        const customer *c = &g->pool[demo_rng_next(&g->rng) % g->pool_size];
+        const customer *c = &g->pool[ln_rng_next(&g->rng) % g->pool_size];
         order->customer = (uint32_t)(c - g->pool);
         order->free_domain = c->free_domain;
         order->billing = c->country;
@@ -248,9 +248,9 @@ static void fraudster_order(generator *g, demo_order *order, int day)
         if (kind < 0.35)
             order->account_age = -1;
         else if (kind < 0.90)
-            order->account_age = (int16_t)(demo_rng_next(&g->rng) % 3);
+            order->account_age = (int16_t)(ln_rng_next(&g->rng) % 3);
         else
-            order->account_age = (int16_t)(3 + demo_rng_next(&g->rng) % 28);
+            order->account_age = (int16_t)(3 + ln_rng_next(&g->rng) % 28);
     }
 
     order->shipping = bernoulli(g, 0.30) ? draw_other_country(g, order->billing) : order->billing;
@@ -298,7 +298,7 @@ static void generate_order(generator *g, demo_order *order, uint32_t sequence)
     int day = draw_day(g);
     int fraudster = bernoulli(g, fraudster_share(day));
     int hour = demo_rng_choose(&g->rng, fraudster ? fraud_hours : genuine_hours, 24);
-    uint32_t second_in_hour = (uint32_t)(demo_rng_next(&g->rng) % 3600);
+    uint32_t second_in_hour = (uint32_t)(ln_rng_next(&g->rng) % 3600);
 
     memset(order, 0, sizeof *order);
     order->sequence = sequence;
@@ -329,7 +329,7 @@ ln_status demo_generate_orders(const ln_demo_options *options, demo_orders *out,
 
     memset(out, 0, sizeof *out);
     memset(&g, 0, sizeof g);
-    demo_rng_seed(&g.rng, options->seed);
+    ln_rng_seed(&g.rng, options->seed);
 
     g.pool_size = (uint32_t)(n * POOL_PER_ORDER) + 1;
     g.next_account = g.pool_size;
@@ -391,28 +391,28 @@ void demo_format_email(uint64_t seed, const demo_order *order, char *buffer, siz
     const char *last;
     unsigned number;
 
-    demo_rng_seed(&rng, seed ^ (0x5851f42d4c957f2dull * ((uint64_t)order->customer + 1)));
+    ln_rng_seed(&rng, seed ^ (0x5851f42d4c957f2dull * ((uint64_t)order->customer + 1)));
 
     if (order->free_domain)
         domain = free_domains[demo_rng_choose(&rng, free_domain_weights, COUNT(free_domains))];
     else
-        domain = company_domains[demo_rng_next(&rng) % COUNT(company_domains)];
+        domain = company_domains[ln_rng_next(&rng) % COUNT(company_domains)];
 
     if (order->random_email) {
         static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
         char local[16];
-        int length = 8 + (int)(demo_rng_next(&rng) % 5);
+        int length = 8 + (int)(ln_rng_next(&rng) % 5);
         for (int i = 0; i < length; i++)
-            local[i] = alphabet[demo_rng_next(&rng) % (sizeof alphabet - 1)];
+            local[i] = alphabet[ln_rng_next(&rng) % (sizeof alphabet - 1)];
         local[length] = '\0';
         snprintf(buffer, capacity, "%s@%s", local, domain);
         return;
     }
 
-    first = first_names[demo_rng_next(&rng) % COUNT(first_names)];
-    last = last_names[demo_rng_next(&rng) % COUNT(last_names)];
-    number = (unsigned)(demo_rng_next(&rng) % 100000);
-    switch (demo_rng_next(&rng) % 4) {
+    first = first_names[ln_rng_next(&rng) % COUNT(first_names)];
+    last = last_names[ln_rng_next(&rng) % COUNT(last_names)];
+    number = (unsigned)(ln_rng_next(&rng) % 100000);
+    switch (ln_rng_next(&rng) % 4) {
     case 0: snprintf(buffer, capacity, "%s.%s%u@%s", first, last, number, domain); break;
     case 1: snprintf(buffer, capacity, "%s%s%u@%s", first, last, number, domain); break;
     case 2: snprintf(buffer, capacity, "%c.%s%u@%s", first[0], last, number, domain); break;

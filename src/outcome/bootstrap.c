@@ -9,74 +9,20 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "lanner/random.h"
 #include "outcome/outcome_internal.h"
 
-/* xoshiro256** (Blackman and Vigna), seeded through splitmix64 as its authors recommend. */
-typedef struct rng {
-    uint64_t s[4];
-} rng;
-
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(rng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
 /* Uniform double in (0, 1], never 0 so that its logarithm is finite. */
-static double rng_unit(rng *r)
+static double rng_unit(ln_rng *r)
 {
-    return (double)((rng_next(r) >> 11) + 1) * 0x1.0p-53;
-}
-
-/* Uniform integer in [0, bound), without modulo bias (Lemire's multiply-and-reject). */
-static uint64_t rng_below(rng *r, uint64_t bound)
-{
-    unsigned __int128 product = (unsigned __int128)rng_next(r) * bound;
-    uint64_t low = (uint64_t)product;
-
-    if (low < bound) {
-        uint64_t threshold = -bound % bound;
-        while (low < threshold) {
-            product = (unsigned __int128)rng_next(r) * bound;
-            low = (uint64_t)product;
-        }
-    }
-    return (uint64_t)(product >> 64);
+    return (double)((ln_rng_next(r) >> 11) + 1) * 0x1.0p-53;
 }
 
 /*
  * Counts successes in n Bernoulli(p) trials, 0 < p <= 0.5, by jumping over
  * the geometric gaps between them: O(successes) draws.
  */
-static size_t count_successes(rng *r, size_t n, double p)
+static size_t count_successes(ln_rng *r, size_t n, double p)
 {
     double log_miss = log1p(-p);
     double position = 0.0;
@@ -90,7 +36,7 @@ static size_t count_successes(rng *r, size_t n, double p)
     }
 }
 
-static size_t draw_binomial(rng *r, size_t n, size_t m)
+static size_t draw_binomial(ln_rng *r, size_t n, size_t m)
 {
     if (m == n)
         return n;
@@ -178,14 +124,14 @@ static ln_status resample(const double *differences, size_t m, size_t n, const l
     for (size_t k = 0; k < m; k++)
         outcome_sum_add(&difference, differences[k]);
 
-    rng generator;
-    rng_seed(&generator, chosen->seed);
+    ln_rng generator;
+    ln_rng_seed(&generator, chosen->seed);
     for (size_t b = 0; b < chosen->n_resamples; b++) {
         /* A plain sum: its rounding error is far below the resampling noise, and it runs faster. */
         double sum = 0.0;
         size_t draws = m > 0 ? draw_binomial(&generator, n, m) : 0;
         for (size_t k = 0; k < draws; k++)
-            sum += differences[rng_below(&generator, m)];
+            sum += differences[ln_rng_below(&generator, m)];
         sums[b] = sum;
     }
     qsort(sums, chosen->n_resamples, sizeof *sums, compare_doubles);

@@ -4,20 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* splitmix64: a small, well-mixed generator; the split only needs reproducible shuffles. */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+#include "lanner/random.h"
 
 static void shuffle(size_t *rows, size_t n, uint64_t *state)
 {
     for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)(next_random(state) % i);
+        size_t j = (size_t)(ln_splitmix64(state) % i);
         size_t swap = rows[i - 1];
         rows[i - 1] = rows[j];
         rows[j] = swap;
