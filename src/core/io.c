@@ -72,9 +72,31 @@ static ln_status write_all(int fd, const char *path, const void *data, size_t si
     return LN_OK;
 }
 
+/*
+ * Writes straight into a device or FIFO (/dev/null, /dev/stdout, a pipe):
+ * renaming a temporary file over one would replace the device itself.
+ */
+static ln_status write_special_file(const char *path, const void *data, size_t size, ln_error *err)
+{
+    int fd = open(path, O_WRONLY);
+    if (fd < 0)
+        return ln_error_set(err, LN_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
+
+    ln_status status = write_all(fd, path, data, size, err);
+    if (close(fd) != 0 && status == LN_OK)
+        status = ln_error_set(err, LN_ERR_IO, "%s: close failed: %s", path, strerror(errno));
+    return status;
+}
+
 ln_status ln_write_file_atomic(const char *path, const void *data, size_t size, ln_error *err)
 {
     char temp_path[PATH_MAX];
+    struct stat info;
+
+    if (stat(path, &info) == 0 && S_ISDIR(info.st_mode))
+        return ln_error_set(err, LN_ERR_IO, "%s: is a folder, expected a file path", path);
+    if (stat(path, &info) == 0 && !S_ISREG(info.st_mode))
+        return write_special_file(path, data, size, err);
     if (snprintf(temp_path, sizeof temp_path, "%s.tmp.XXXXXX", path) >= (int)sizeof temp_path)
         return ln_error_set(err, LN_ERR_LIMIT, "%s: path too long", path);
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lanner/io.h"
 #include "lanner/report.h"
 #include "report/report_internal.h"
 
@@ -46,61 +47,6 @@ static ln_status build_page(report_buf *buf, const ln_report_input *input, const
     return LN_OK;
 }
 
-static ln_status write_all(int fd, const char *data, size_t length, const char *temp_path, ln_error *err)
-{
-    while (length > 0) {
-        ssize_t written = write(fd, data, length);
-        if (written < 0 && errno == EINTR) {
-            continue;
-        }
-        if (written < 0) {
-            return ln_error_set(err, LN_ERR_IO, "%s: write failed: %s", temp_path, strerror(errno));
-        }
-        data += written;
-        length -= (size_t)written;
-    }
-    return LN_OK;
-}
-
-/* Writes data to a new file beside path, then renames it to path. */
-static ln_status write_file_atomically(const char *path, const char *data, size_t length, ln_error *err)
-{
-    size_t temp_size = strlen(path) + sizeof ".tmp.XXXXXX";
-    char *temp_path = malloc(temp_size);
-    if (temp_path == NULL) {
-        return ln_error_set(err, LN_ERR_NOMEM, "%s: out of memory", path);
-    }
-    snprintf(temp_path, temp_size, "%s.tmp.XXXXXX", path);
-
-    int fd = mkstemp(temp_path);
-    if (fd < 0) {
-        ln_status status = ln_error_set(err, LN_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
-                                        strerror(errno));
-        free(temp_path);
-        return status;
-    }
-
-    /* mkstemp creates the file readable by its owner only; a report is meant to be shared. */
-    ln_status status = LN_OK;
-    if (fchmod(fd, 0644) != 0) {
-        status = ln_error_set(err, LN_ERR_IO, "%s: chmod failed: %s", temp_path, strerror(errno));
-    }
-    if (status == LN_OK) {
-        status = write_all(fd, data, length, temp_path, err);
-    }
-    if (close(fd) != 0 && status == LN_OK) {
-        status = ln_error_set(err, LN_ERR_IO, "%s: close failed: %s", temp_path, strerror(errno));
-    }
-    if (status == LN_OK && rename(temp_path, path) != 0) {
-        status = ln_error_set(err, LN_ERR_IO, "%s: cannot rename %s to it: %s", path, temp_path, strerror(errno));
-    }
-    if (status != LN_OK) {
-        unlink(temp_path);
-    }
-    free(temp_path);
-    return status;
-}
-
 ln_status ln_report_write_html(const ln_report_input *input, const char *path, ln_error *err)
 {
     assert(input != NULL);
@@ -110,7 +56,7 @@ ln_status ln_report_write_html(const ln_report_input *input, const char *path, l
     report_buf_init(&buf, REPORT_MAX_BYTES);
     ln_status status = build_page(&buf, input, path, err);
     if (status == LN_OK) {
-        status = write_file_atomically(path, buf.data, buf.length, err);
+        status = ln_write_file_atomic(path, buf.data, buf.length, err);
     }
     report_buf_free(&buf);
     return status;

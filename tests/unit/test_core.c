@@ -206,6 +206,24 @@ static void read_file_reports_missing_and_limit(void **state)
     rmdir(dir);
 }
 
+static void atomic_write_keeps_devices(void **state)
+{
+    (void)state;
+    ln_error err = {0};
+    struct stat info;
+    char dir[] = "/tmp/lanner-core-XXXXXX";
+
+    /* Renaming a temporary file over /dev/null would replace the device for the whole machine. */
+    assert_int_equal(ln_write_file_atomic("/dev/null", "x", 1, &err), LN_OK);
+    assert_int_equal(stat("/dev/null", &info), 0);
+    assert_true(S_ISCHR(info.st_mode));
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(ln_write_file_atomic(dir, "x", 1, &err), LN_ERR_IO);
+    assert_non_null(strstr(err.message, "is a folder"));
+    rmdir(dir);
+}
+
 static void status_maps_to_exit_codes(void **state)
 {
     (void)state;
@@ -238,6 +256,7 @@ int main(void)
         cmocka_unit_test(table_hash_ignores_dictionary_order),
         cmocka_unit_test(write_csv_round_trips_quotes),
         cmocka_unit_test(read_file_reports_missing_and_limit),
+        cmocka_unit_test(atomic_write_keeps_devices),
         cmocka_unit_test(status_maps_to_exit_codes),
         cmocka_unit_test(error_prefix_keeps_status),
     };
