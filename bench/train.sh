@@ -1,13 +1,18 @@
 #!/bin/sh
-# Benchmarks lanner's trees against XGBoost (hist) and scikit-learn's
-# HistGradientBoostingClassifier on a seeded 1M-row order-fraud-like data
-# set with a time split. All three use the same settings: 300 rounds,
-# 31 leaves, learning rate 0.05, 255 bins and 2 threads. XGBoost and lanner
-# stop early after 50 rounds without improvement; scikit-learn runs all 300.
+# Benchmarks lanner's trees against XGBoost (hist), LightGBM and
+# scikit-learn's HistGradientBoostingClassifier on a seeded 1M-row
+# order-fraud-like data set with a time split. All use the same settings:
+# 300 rounds, 31 leaves, learning rate 0.05, 255 bins and 2 threads.
+# XGBoost, LightGBM and lanner stop early after 50 rounds without
+# improvement; scikit-learn runs all 300.
 #
 # usage: bench/train.sh [ROWS] [THREADS]
 # Needs: cmake, /usr/bin/python3 with numpy, pandas, xgboost, scikit-learn;
-# /usr/bin/time. Writes data and logs under ${BENCH_DIR:-/tmp/lanner-bench}.
+# /usr/bin/time. LightGBM runs when its command-line program is at
+# ${LIGHTGBM_BIN:-/tmp/lgbm-src/lightgbm} (built from source: see
+# docs/benchmarks.md); its peak RSS is the larger of the Python driver's
+# and the program's (GNU time reports the largest process). Writes data and logs under
+# ${BENCH_DIR:-/tmp/lanner-bench}.
 set -eu
 
 ROWS=${1:-1000000}
@@ -39,5 +44,10 @@ measure lanner "$BUILD/src/learn/bench_train" --train "$DATA/orders_train.csv" -
     --test "$DATA/orders_test.csv" --label fraud --trees 300 --leaves 31 --lr 0.05 --bins 255 \
     --early-stop 50 --threads "$THREADS" --model "$WORK/orders.lnr"
 measure xgboost $PY "$ROOT/bench/train_reference.py" xgboost "$DATA" "$THREADS"
+if [ -x "${LIGHTGBM_BIN:-/tmp/lgbm-src/lightgbm}" ]; then
+    measure lightgbm $PY "$ROOT/bench/train_reference.py" lightgbm "$DATA" "$THREADS"
+else
+    echo "lightgbm: skipped, no program at ${LIGHTGBM_BIN:-/tmp/lgbm-src/lightgbm}"
+fi
 measure sklearn $PY "$ROOT/bench/train_reference.py" sklearn "$DATA" "$THREADS"
 echo "peak RSS includes loading the CSV files (lanner: the C driver's simple reader; others: pandas)."

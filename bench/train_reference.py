@@ -1,12 +1,22 @@
 #!/usr/bin/python3
-"""Train XGBoost (hist) or scikit-learn HistGradientBoostingClassifier on the
-CSV files from make_orders.py and print one JSON line like bench_train's.
+"""Train XGBoost (hist), LightGBM or scikit-learn HistGradientBoostingClassifier
+on the CSV files from make_orders.py and print one JSON line like bench_train's.
 
-usage: bench/train_reference.py xgboost|sklearn DATA_DIR THREADS
+usage: bench/train_reference.py xgboost|lightgbm|sklearn DATA_DIR THREADS
+
+LightGBM runs through its command-line program (LIGHTGBM_BIN, default
+/tmp/lgbm-src/lightgbm), since its Python package may be absent. The frames
+are written to CSV with category codes. train_s is the training time the
+program logs (its "seconds elapsed, finished iteration" line), which leaves
+out its CSV parsing.
 """
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -24,6 +34,46 @@ def load(path, categories=None):
             levels = categories[column] if categories else sorted(frame[column].dropna().unique())
             frame[column] = pd.Categorical(frame[column], categories=levels)
     return frame, y
+
+
+def lightgbm_csv(frame, y, path):
+    """Writes label first, then features, with categories as their integer codes and missing cells empty."""
+    out = frame.copy()
+    for column in out.columns:
+        if str(out[column].dtype) == "category":
+            codes = out[column].cat.codes.astype(float)
+            out[column] = codes.where(codes >= 0)
+    out.insert(0, "fraud", y)
+    out.to_csv(path, index=False)
+
+
+def run_lightgbm(xt, yt, xv, yv, xs, threads, categories):
+    """Trains and predicts with the LightGBM program; returns (train_s, trees, test probabilities)."""
+    binary = os.environ.get("LIGHTGBM_BIN", "/tmp/lgbm-src/lightgbm")
+    work = tempfile.mkdtemp(prefix="lanner-lightgbm-")
+    paths = {name: os.path.join(work, name + ".csv") for name in ("train", "valid", "test")}
+    lightgbm_csv(xt, yt, paths["train"])
+    lightgbm_csv(xv, yv, paths["valid"])
+    lightgbm_csv(xs, np.zeros(len(xs)), paths["test"])
+    model = os.path.join(work, "model.txt")
+    settings = dict(
+        task="train", objective="binary", boosting="gbdt", data=paths["train"], valid=paths["valid"], header="true",
+        label_column="name:fraud", categorical_feature="name:" + ",".join(categories), num_iterations=TREES,
+        num_leaves=LEAVES, learning_rate=LR, max_bin=BINS, min_data_in_leaf=20, min_sum_hessian_in_leaf=1e-3,
+        lambda_l2=1.0, early_stopping_round=PATIENCE, metric="binary_logloss", num_threads=threads, seed=7,
+        deterministic="true", output_model=model, verbosity=1)
+    command = [binary] + [f"{key}={value}" for key, value in settings.items()]
+    log = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    elapsed = re.findall(r"([0-9.]+) seconds elapsed, finished iteration", log)
+    trees = re.findall(r"the best iteration round is (\d+)", log)
+
+    scores = os.path.join(work, "scores.txt")
+    subprocess.run([binary, "task=predict", f"data={paths['test']}", "header=true", "label_column=name:fraud",
+                    f"input_model={model}", f"output_result={scores}", f"num_threads={threads}"],
+                   check=True, capture_output=True)
+    p = np.loadtxt(scores)
+    shutil.rmtree(work)
+    return float(elapsed[-1]), int(trees[-1]) if trees else TREES, p
 
 
 def main():
@@ -45,6 +95,11 @@ def main():
         start = time.time()
         model.fit(xt, yt, eval_set=[(xv, yv)], verbose=False)
         trees = model.best_iteration + 1
+    elif library == "lightgbm":
+        train_s, trees, p = run_lightgbm(xt, yt, xv, yv, xs, threads, list(categories))
+        print(json.dumps(dict(load_s=round(load_s, 3), train_s=round(train_s, 3), trees=int(trees),
+                              test_auc=round(roc_auc_score(ys, p), 6), test_logloss=round(log_loss(ys, p), 6))))
+        return
     else:
         from sklearn.ensemble import HistGradientBoostingClassifier
         os.environ["OMP_NUM_THREADS"] = str(threads)

@@ -51,9 +51,12 @@ int cmd_demo(int argc, char **argv);
 int cmd_head(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_models(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 int cmd_lineage(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 #endif

@@ -62,10 +62,15 @@ static void print_show_help(void)
 
 static void print_promote_help(void)
 {
-    printf("Usage: lanner models promote NAME@VERSION [--reason TEXT] [--registry PATH] [--json]\n"
+    printf("Usage: lanner models promote NAME@VERSION [--reason TEXT] [--force] [--registry PATH] [--json]\n"
            "\n"
            "Makes VERSION the production version of NAME and archives the previous one.\n"
            "The change and TEXT go into the audit log (see lanner models history).\n"
+           "When the version's pipeline declares downstream consumers, the version and the\n"
+           "production model are replayed on the version's test split (test.csv in its run\n"
+           "folder) and each consumer's share of rows, changed decisions and score PSI are\n"
+           "printed. A broken consumer contract blocks the promotion with exit code 3\n"
+           "unless --force --reason TEXT, which the audit log records.\n"
            "A version whose stored model file is missing, changed or cannot be loaded\n"
            "is rejected with exit code 1 and the registry is left unchanged.\n");
 }
@@ -394,15 +399,17 @@ static ln_status check_promotable(ln_registry *registry, const char *name, int v
 }
 
 static void print_stage_change(const view_options *options, const char *action, const char *name, int before,
-                               int after)
+                               int after, const char *reason, json_t *downstream)
 {
     if (options->json) {
         json_t *root = json_object();
+        if (downstream != NULL)
+            json_object_set(root, "downstream", downstream);
         json_object_set_new(root, "action", json_string(action));
         json_object_set_new(root, "name", json_string(name));
         json_object_set_new(root, "previous_production", view_json_version(before));
         json_object_set_new(root, "production", json_integer(after));
-        json_object_set_new(root, "reason", options->reason ? json_string(options->reason) : json_null());
+        json_object_set_new(root, "reason", reason ? json_string(reason) : json_null());
         view_print_json(root);
         return;
     }
@@ -410,6 +417,44 @@ static void print_stage_change(const view_options *options, const char *action, 
         printf("%s: production %d -> %d\n", name, before, after);
     else
         printf("%s: production none -> %d\n", name, after);
+}
+
+/*
+ * Replays the candidate and production on the candidate's test split for the
+ * downstream consumers it declares. A broken consumer contract, or a replay
+ * that fails, blocks the promotion (LN_ERR_CHECK_FAILED, exit code 3) unless
+ * --force, whose reason then names what was overridden. Writes the audit
+ * reason into reason.
+ */
+static ln_status check_downstream(ln_registry *registry, const view_ref *ref, const view_options *options,
+                                  view_downstream *downstream, char *reason, size_t capacity, ln_error *err)
+{
+    ln_error replay_err = {0};
+
+    snprintf(reason, capacity, "%s", options->reason ? options->reason : "");
+    ln_status status = view_replay_downstream(registry, ref->name, ref->version, downstream, &replay_err);
+    if (status != LN_OK && !options->force) {
+        *err = replay_err;
+        return ln_error_prefix(err, "the downstream check failed, so %s version %d is not promoted (--force --reason "
+                               "TEXT promotes anyway)", ref->name, ref->version);
+    }
+    if (status != LN_OK) {
+        snprintf(reason, capacity, "forced without the downstream check (%.1000s): %.2000s", replay_err.message,
+                 options->reason);
+        return LN_OK;
+    }
+    if (!options->json)
+        view_print_downstream(downstream, ref->name, ref->version);
+    if (downstream->n_broken == 0)
+        return LN_OK;
+    if (!options->force)
+        return ln_error_set(err, LN_ERR_CHECK_FAILED, "promotion of %s version %d blocked by %zu downstream consumer "
+                            "contract%s (%.1500s); the registry is unchanged; --force --reason TEXT promotes anyway",
+                            ref->name, ref->version, downstream->n_broken, downstream->n_broken == 1 ? "" : "s",
+                            downstream->broken);
+    snprintf(reason, capacity, "forced past %zu broken downstream contract%s (%.1500s): %.2000s", downstream->n_broken,
+             downstream->n_broken == 1 ? "" : "s", downstream->broken, options->reason);
+    return LN_OK;
 }
 
 static int models_promote(int argc, char **argv)
@@ -424,6 +469,8 @@ static int models_promote(int argc, char **argv)
                                 argc - options.first_arg);
     if (view_parse_ref("models promote", argv[options.first_arg], 1, &ref) != 0)
         return EXIT_USAGE;
+    if (options.force && options.reason == NULL)
+        return view_usage_error("models promote", "--force needs --reason TEXT, which goes into the audit log");
 
     ln_registry *registry = NULL;
     int exit_code = open_registry(&options, &registry);
@@ -439,14 +486,20 @@ static int models_promote(int argc, char **argv)
     }
 
     ln_status status = check_promotable(registry, ref.name, ref.version, "promote", &err);
+    view_downstream downstream = {0};
+    char reason[LN_REGISTRY_MAX_REASON_BYTES + 1];
     if (status == LN_OK)
-        status = ln_registry_promote(registry, ref.name, ref.version, options.reason, &err);
+        status = check_downstream(registry, &ref, &options, &downstream, reason, sizeof reason, &err);
+    if (status == LN_OK)
+        status = ln_registry_promote(registry, ref.name, ref.version, reason[0] ? reason : NULL, &err);
 
     /* NOTE: before is read outside the promotion's transaction, so a concurrent change can make it stale. */
     if (status == LN_OK)
-        print_stage_change(&options, "promote", ref.name, before, ref.version);
+        print_stage_change(&options, "promote", ref.name, before, ref.version, reason[0] ? reason : NULL,
+                           downstream.reports);
     else
         exit_code = cli_fail(&err);
+    json_decref(downstream.reports);
     ln_registry_close(registry);
     return exit_code;
 }
@@ -461,6 +514,8 @@ static int models_rollback(int argc, char **argv)
         return view_usage_error("models rollback", "expected one model NAME, found %d arguments",
                                 argc - options.first_arg);
     const char *name = argv[options.first_arg];
+    if (options.force)
+        return view_usage_error("models rollback", "--force goes with promote only");
     if (strchr(name, '@') != NULL)
         return view_usage_error("models rollback",
                                 "'%s': rollback takes a model NAME without @VERSION; to choose a version, "
@@ -493,7 +548,7 @@ static int models_rollback(int argc, char **argv)
     else
         exit_code = production_version(registry, name, &after);
     if (exit_code == 0)
-        print_stage_change(&options, "rollback", name, before, after);
+        print_stage_change(&options, "rollback", name, before, after, options.reason, NULL);
     ln_registry_close(registry);
     return exit_code;
 }

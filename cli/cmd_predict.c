@@ -14,14 +14,21 @@ static void print_predict_help(void)
            "\n"
            "Scores every row of DATA and writes a CSV with the id column (when the\n"
            "model has one), score (probability of the positive class) and flag (1 when\n"
-           "score >= the threshold chosen at training).\n"
+           "score >= the threshold chosen at training). A regression model writes\n"
+           "prediction; a multiclass model writes class and probability_<k> per class.\n"
            "\n"
            "Options:\n"
            "  --model PATH       model file written by lanner run\n"
-           "  --data SOURCE      CSV file (.gz and .zst too), or sqlite:FILE with --query\n"
+           "  --data SOURCE      CSV file (.gz and .zst too), or sqlite:FILE or a\n"
+           "                     postgres:// URL with --query\n"
            "  --query SQL        query for an SQLite source\n"
            "  -o, --output PATH  write the CSV here (default: stdout)\n"
            "  --threshold X      flag at this score instead of the model's threshold\n"
+           "  --explain          add contribution_<feature> per feature and bias: the\n"
+           "                     row's raw score (log-odds before calibration for a\n"
+           "                     binary model) split by feature (TreeSHAP for trees);\n"
+           "                     they sum to the raw score (multiclass: one set per\n"
+           "                     class, suffixed _<k>)\n"
            "  --json             print a JSON summary on stdout (needs --output)\n"
            "  --quiet            print only warnings and errors on stderr\n"
            "  --help             show this help\n");
@@ -57,27 +64,85 @@ static ln_status read_settings(const ln_model *model, json_t **metadata, predict
     return LN_OK;
 }
 
-static void write_scores(FILE *out, const ln_column *id, const double *scores, size_t n, double threshold)
+/* What one run writes: scores, and for some models probabilities and contributions. */
+typedef struct predict_output {
+    const ln_model *model;
+    const ln_column *id;
+    const double *scores;        /* one per row */
+    const double *proba;         /* multiclass: n_classes per row, else NULL */
+    const double *contributions; /* --explain: outputs x (features + 1) per row, else NULL */
+    size_t n_rows;
+    double threshold;
+} predict_output;
+
+static void write_header(FILE *out, const predict_output *o)
 {
+    size_t outputs = ln_model_output_count(o->model);
+    ln_objective objective = ln_model_objective(o->model);
+    char name[1024];
+
+    if (o->id != NULL) {
+        ln_csv_write_field(out, o->id->name);
+        fputc(',', out);
+    }
+    if (objective == LN_OBJECTIVE_BINARY)
+        fputs("score,flag", out);
+    else if (objective == LN_OBJECTIVE_REGRESSION)
+        fputs("prediction", out);
+    else
+        fputs("class", out);
+    for (size_t k = 0; o->proba != NULL && k < outputs; k++)
+        fprintf(out, ",probability_%zu", k);
+
+    for (size_t k = 0; o->contributions != NULL && k < outputs; k++) {
+        for (size_t f = 0; f < ln_model_feature_count(o->model); f++) {
+            if (outputs > 1)
+                snprintf(name, sizeof name, "contribution_%s_%zu", ln_model_feature_name(o->model, f), k);
+            else
+                snprintf(name, sizeof name, "contribution_%s", ln_model_feature_name(o->model, f));
+            fputc(',', out);
+            ln_csv_write_field(out, name);
+        }
+        if (outputs > 1)
+            fprintf(out, ",bias_%zu", k);
+        else
+            fputs(",bias", out);
+    }
+    fputc('\n', out);
+}
+
+static void write_scores(FILE *out, const predict_output *o)
+{
+    size_t outputs = ln_model_output_count(o->model);
+    size_t width = outputs * (ln_model_feature_count(o->model) + 1);
     char buffer[4096];
 
-    fprintf(out, "%s%sscore,flag\n", id ? id->name : "", id ? "," : "");
-    for (size_t i = 0; i < n; i++) {
-        if (id != NULL) {
-            ln_column_format(id, i, buffer, sizeof buffer);
+    write_header(out, o);
+    for (size_t i = 0; i < o->n_rows; i++) {
+        if (o->id != NULL) {
+            ln_column_format(o->id, i, buffer, sizeof buffer);
             ln_csv_write_field(out, buffer);
             fputc(',', out);
         }
-        fprintf(out, "%.17g,%d\n", scores[i], scores[i] >= threshold);
+        if (ln_model_objective(o->model) == LN_OBJECTIVE_BINARY)
+            fprintf(out, "%.17g,%d", o->scores[i], o->scores[i] >= o->threshold);
+        else if (ln_model_objective(o->model) == LN_OBJECTIVE_REGRESSION)
+            fprintf(out, "%.17g", o->scores[i]);
+        else
+            fprintf(out, "%d", (int)o->scores[i]);
+        for (size_t k = 0; o->proba != NULL && k < outputs; k++)
+            fprintf(out, ",%.17g", o->proba[i * outputs + k]);
+        for (size_t j = 0; o->contributions != NULL && j < width; j++)
+            fprintf(out, ",%.17g", o->contributions[i * width + j]);
+        fputc('\n', out);
     }
 }
 
 /* Writes to a temporary file beside path and renames it, so a failed run leaves no half-written CSV. */
-static ln_status write_output(const char *path, const ln_column *id, const double *scores, size_t n,
-                              double threshold, ln_error *err)
+static ln_status write_output(const char *path, const predict_output *o, ln_error *err)
 {
     if (path == NULL) {
-        write_scores(stdout, id, scores, n, threshold);
+        write_scores(stdout, o);
         return fflush(stdout) == 0 ? LN_OK : ln_error_set(err, LN_ERR_IO, "writing to stdout failed");
     }
 
@@ -86,7 +151,7 @@ static ln_status write_output(const char *path, const ln_column *id, const doubl
     FILE *memory = open_memstream(&buffer, &size);
     if (memory == NULL)
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory writing %s", path);
-    write_scores(memory, id, scores, n, threshold);
+    write_scores(memory, o);
     fclose(memory);
 
     ln_status status = ln_write_file_atomic(path, buffer, size, err);
@@ -115,10 +180,35 @@ static void print_summary_json(const char *output, size_t n, const double *score
     json_decref(root);
 }
 
+/* Computes multiclass probabilities and, with --explain, contributions; the caller frees both. */
+static ln_status predict_extras(const ln_model *model, const ln_table *data, int explain, double **proba,
+                                double **contributions, ln_error *err)
+{
+    size_t rows = data->n_rows ? data->n_rows : 1;
+    size_t outputs = ln_model_output_count(model);
+    ln_status status = LN_OK;
+
+    if (ln_model_objective(model) == LN_OBJECTIVE_MULTICLASS) {
+        *proba = malloc(rows * outputs * sizeof **proba);
+        if (*proba == NULL)
+            return ln_error_set(err, LN_ERR_NOMEM, "out of memory scoring %zu rows", data->n_rows);
+        status = ln_model_predict_proba(model, data, *proba, err);
+    }
+    if (status != LN_OK || !explain)
+        return status;
+
+    size_t width = outputs * (ln_model_feature_count(model) + 1);
+    *contributions = malloc(rows * width * sizeof **contributions);
+    if (*contributions == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory explaining %zu rows", data->n_rows);
+    return ln_model_explain(model, data, *contributions, err);
+}
+
 typedef struct predict_args {
     const char *model_path, *data, *query, *output;
     double threshold_override;
     int has_threshold;
+    int explain;
     cli_common common;
 } predict_args;
 
@@ -128,6 +218,7 @@ static int parse_predict_args(int argc, char **argv, predict_args *args)
         {"model", required_argument, NULL, 'm'}, {"data", required_argument, NULL, 'd'},
         {"query", required_argument, NULL, 's'}, {"output", required_argument, NULL, 'o'},
         {"threshold", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+        {"explain", no_argument, NULL, 'e'},
         {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -149,6 +240,7 @@ static int parse_predict_args(int argc, char **argv, predict_args *args)
             args->has_threshold = 1;
             break;
         case 'j': args->common.json = 1; break;
+        case 'e': args->explain = 1; break;
         case 'q': args->common.quiet = 1; break;
         case 'h': print_predict_help(); return -1;
         default: return cli_usage_error("predict", "invalid option");
@@ -175,7 +267,7 @@ int cmd_predict(int argc, char **argv)
     ln_model *model = NULL;
     ln_table *data = NULL;
     json_t *metadata = NULL;
-    double *scores = NULL;
+    double *scores = NULL, *proba = NULL, *contributions = NULL;
     predict_settings settings;
     ln_load_options load;
     ln_load_options_default(&load);
@@ -189,6 +281,8 @@ int cmd_predict(int argc, char **argv)
         status = ln_error_set(&err, LN_ERR_NOMEM, "out of memory scoring %zu rows", data->n_rows);
     if (status == LN_OK)
         status = ln_model_predict(model, data, scores, &err);
+    if (status == LN_OK)
+        status = predict_extras(model, data, args.explain, &proba, &contributions, &err);
 
     const ln_column *id = NULL;
     if (status == LN_OK && settings.id_column != NULL) {
@@ -200,13 +294,17 @@ int cmd_predict(int argc, char **argv)
                     settings.id_column, args.data);
     }
     double threshold = args.has_threshold ? args.threshold_override : settings.threshold;
-    if (status == LN_OK)
-        status = write_output(args.output, id, scores, data->n_rows, threshold, &err);
+    if (status == LN_OK) {
+        predict_output output = {model, id, scores, proba, contributions, data->n_rows, threshold};
+        status = write_output(args.output, &output, &err);
+    }
     if (status == LN_OK && args.common.json)
         print_summary_json(args.output, data->n_rows, scores, threshold);
 
     int exit_code = status == LN_OK ? EXIT_SUCCESS : cli_fail(&err);
     free(scores);
+    free(proba);
+    free(contributions);
     ln_table_free(data);
     json_decref(metadata);
     ln_model_free(model);

@@ -15,7 +15,8 @@ static void print_run_help(void)
            "Loads the pipeline's data, splits it into train, valid and test, evaluates the\n"
            "rule in use, trains the model, chooses the decision threshold that maximises\n"
            "total payoff on the valid split, reports model, rule and flag-nothing on the\n"
-           "test split, writes runs/<name>-<time>/ and registers the model.\n"
+           "test split, writes runs/<name>-<time>/ and registers the model. A step whose\n"
+           "inputs are unchanged since an earlier run is reused from the step cache.\n"
            "\n"
            "Options:\n"
            "  --data PATH        read this CSV file instead of the pipeline's data source\n"
@@ -23,7 +24,13 @@ static void print_run_help(void)
            "  --runs-dir DIR     where run folders go (default: runs/ beside the pipeline)\n"
            "  --threads N        worker threads for training and prediction (default: all cores)\n"
            "  --no-register      do not add the model to the registry\n"
-           "  --save-splits      also write train.csv, valid.csv and test.csv to the run folder\n"
+           "  --save-splits      also write train.csv and valid.csv to the run folder (test.csv\n"
+           "                     is always written)\n"
+           "  --no-cache         run every step; neither read nor write the step cache\n"
+           "  --cache-dir DIR    step cache folder (default: .lanner-cache beside the pipeline,\n"
+           "                     or inside --runs-dir when given)\n"
+           "  --promote          promote the registered model when the pipeline's gate passes;\n"
+           "                     exit code 3 when it fails (the model stays a candidate)\n"
            "  --json             print the run's metrics as one JSON object on stdout\n"
            "  --quiet            print only warnings and errors on stderr\n"
            "  --verbose          print debug logs\n"
@@ -93,6 +100,56 @@ void cli_print_run_summary(const char *name, const ln_run_result *result)
                result->registry_path);
 }
 
+static const char *percent_or_dash(char *buffer, size_t capacity, double share)
+{
+    if (isnan(share))
+        snprintf(buffer, capacity, "-");
+    else
+        snprintf(buffer, capacity, "%.2f%%", share * 100);
+    return buffer;
+}
+
+/* "reused: load, split, train; ran: evaluate" */
+static void print_steps(const ln_run_result *result)
+{
+    for (int reused = 1; reused >= 0; reused--) {
+        int first = 1;
+        for (size_t i = 0; i < result->n_steps; i++) {
+            if (result->steps[i].reused != reused)
+                continue;
+            const char *lead = reused ? "Steps reused: " : "ran: ";
+            printf("%s%s", first ? lead : ", ", result->steps[i].name);
+            first = 0;
+        }
+        if (first)
+            printf("%s", reused ? "Steps reused: none" : "ran: none");
+        printf("%s", reused ? "; " : "\n");
+    }
+}
+
+static void print_gate(const ln_run_result *result, int promote_requested)
+{
+    printf("Gate %s", result->gate_passed ? "passed" : "failed");
+    if (result->promoted)
+        printf(": promoted %s version %d to production\n", result->registry_name, result->registry_version);
+    else if (promote_requested && result->registry_version > 0)
+        printf(result->gate_passed ? "\n" : ": %s version %d stays a candidate\n", result->registry_name,
+               result->registry_version);
+    else
+        printf("%s\n", result->gate_passed ? " (run with --promote to promote)" : "");
+    for (size_t i = 0; i < result->n_gate_rules; i++)
+        printf("  %-6s %s: %s\n", result->gate_rules[i].passed ? "pass" : "FAIL", result->gate_rules[i].name,
+               result->gate_rules[i].detail);
+    for (size_t c = 0; c < result->n_consumers; c++) {
+        const ln_consumer_report *report = &result->consumers[c];
+        char before[32], changed[32], psi[32];
+        printf("  downstream %s: share of rows %s -> %.2f%%, decisions changed %s, score PSI %s\n", report->name,
+               percent_or_dash(before, sizeof before, report->rate_before), report->rate_after * 100,
+               percent_or_dash(changed, sizeof changed, report->changed),
+               isnan(report->psi) ? "-" : (snprintf(psi, sizeof psi, "%.4f", report->psi), psi));
+    }
+}
+
 int cli_print_file(const char *path)
 {
     char *text = NULL;
@@ -113,7 +170,8 @@ int cmd_run(int argc, char **argv)
         {"data", required_argument, NULL, 'd'},      {"registry", required_argument, NULL, 'r'},
         {"runs-dir", required_argument, NULL, 'o'},  {"threads", required_argument, NULL, 't'},
         {"no-register", no_argument, NULL, 'n'},     {"json", no_argument, NULL, 'j'},
-        {"save-splits", no_argument, NULL, 's'},
+        {"save-splits", no_argument, NULL, 's'},     {"no-cache", no_argument, NULL, 'c'},
+        {"cache-dir", required_argument, NULL, 'C'}, {"promote", no_argument, NULL, 'P'},
         {"quiet", no_argument, NULL, 'q'},           {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
     };
@@ -135,6 +193,9 @@ int cmd_run(int argc, char **argv)
             break;
         case 'n': run_options.register_model = 0; break;
         case 's': run_options.save_splits = 1; break;
+        case 'c': run_options.use_cache = 0; break;
+        case 'C': run_options.cache_dir = optarg; break;
+        case 'P': run_options.promote = 1; break;
         case 'j': common.json = 1; break;
         case 'q': common.quiet = 1; break;
         case 'v': common.verbose = 1; break;
@@ -144,6 +205,8 @@ int cmd_run(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage_error("run", "expected one pipeline file, found %d arguments", argc - optind);
+    if (run_options.promote && !run_options.register_model)
+        return cli_usage_error("run", "--promote needs the registry; drop --no-register");
     cli_setup_logging(&common);
 
     ln_error err = {0};
@@ -159,10 +222,26 @@ int cmd_run(int argc, char **argv)
     }
 
     int exit_code = EXIT_SUCCESS;
-    if (common.json)
+    if (common.json) {
         exit_code = cli_print_file(result.metrics_path);
-    else
+    } else {
         cli_print_run_summary(pipeline->name, &result);
+        print_gate(&result, run_options.promote);
+        print_steps(&result);
+        printf("Finished in %.2f s.\n", result.seconds_total);
+    }
+    if (exit_code == EXIT_SUCCESS && run_options.promote && !result.gate_passed) {
+        char failed[512] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < result.n_gate_rules && used < sizeof failed; i++) {
+            if (!result.gate_rules[i].passed)
+                used += (size_t)snprintf(failed + used, sizeof failed - used, "%s%s", used ? ", " : "",
+                                         result.gate_rules[i].name);
+        }
+        fprintf(stderr, "lanner: error: the gate failed (%s); %s version %d is registered as a candidate and not "
+                        "promoted\n", failed, result.registry_name, result.registry_version);
+        exit_code = EXIT_CHECK;
+    }
     ln_pipeline_free(pipeline);
     return exit_code;
 }

@@ -20,10 +20,13 @@ static const command commands[] = {
     {"head", cmd_head, "show the first rows of a data source"},
     {"schema", cmd_schema, "show the inferred type of each column of a data source"},
     {"models", cmd_models, "list, show, promote, roll back, audit and compare registered models"},
+    {"model", cmd_model, "show a model file: parameters, features, importance, calibration, trees"},
+    {"runs", cmd_runs, "list a pipeline's runs and show which steps each reused from the cache"},
     {"lineage", cmd_lineage, "show where a registered model came from: data, run, model, registry"},
     {"profile", cmd_profile, "profile each column and infer a data contract (--contract-out)"},
     {"validate", cmd_validate, "check a data source against a data contract"},
     {"serve", cmd_serve, "serve the production models over HTTP, with hot reload and a prediction log"},
+    {"monitor", cmd_monitor, "compare current data and outcomes with a registered model's training reference"},
 };
 
 static void print_help(FILE *out)

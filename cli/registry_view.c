@@ -31,6 +31,7 @@ int view_parse_options(const char *command, int argc, char **argv, int allow_rea
     static const struct option options[] = {
         {"registry", required_argument, NULL, 'r'}, {"reason", required_argument, NULL, 'm'},
         {"json", no_argument, NULL, 'j'},           {"quiet", no_argument, NULL, 'q'},
+        {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     int option;
@@ -48,6 +49,11 @@ int view_parse_options(const char *command, int argc, char **argv, int allow_rea
             if (!allow_reason)
                 return view_usage_error(command, "--reason goes with promote and rollback only");
             out->reason = optarg;
+            break;
+        case 'f':
+            if (!allow_reason)
+                return view_usage_error(command, "--force goes with promote only");
+            out->force = 1;
             break;
         case 'j': out->json = 1; break;
         case 'q': out->quiet = 1; break;

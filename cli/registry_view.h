@@ -20,6 +20,7 @@
 typedef struct view_options {
     const char *registry_path; /* --registry, VIEW_DEFAULT_REGISTRY when absent */
     const char *reason;        /* --reason, NULL when absent */
+    int force;                 /* --force: promote past a broken downstream consumer contract */
     int json;                  /* --json */
     int quiet;                 /* --quiet */
     int first_arg;
@@ -106,6 +107,30 @@ json_t *view_json_number(double value);
 
 /* Returns a JSON integer, or null when value is 0 (no version). */
 json_t *view_json_version(int value);
+
+/* The downstream check of a promotion, filled by view_replay_downstream. */
+typedef struct view_downstream {
+    json_t *reports;          /* JSON array, one object per consumer; the caller decrefs */
+    size_t rows;              /* test rows replayed */
+    int production_version;   /* compared production version, 0 for none */
+    size_t n_broken;          /* consumers whose limits fail */
+    char broken[2048];        /* "name: detail; ..." of the broken consumers */
+} view_downstream;
+
+/*
+ * Replays version of name and the production version on the candidate's
+ * saved test split (test.csv in its run folder, read with the load options
+ * of the pipeline.yaml copy there) and compares what each consumer declared
+ * in the version's downstream section receives. A version without consumers
+ * leaves out->reports empty. Errors: those of ln_registry_get and
+ * view_load_model, LN_ERR_NOT_FOUND for a missing test.csv, and the
+ * loader's and the model's errors for a test split that cannot be scored.
+ */
+ln_status view_replay_downstream(ln_registry *registry, const char *name, int version, view_downstream *out,
+                                 ln_error *err);
+
+/* Prints the downstream check as one line per consumer; nothing without consumers. */
+void view_print_downstream(const view_downstream *downstream, const char *name, int version);
 
 /* Runs `lanner models diff` with argv[0] "diff", and returns the exit code. */
 int cmd_models_diff(int argc, char **argv);

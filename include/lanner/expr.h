@@ -125,6 +125,9 @@ ln_status ln_expr_eval(const ln_expr *expr, const ln_table *table, double *out, 
 /* Returns the text expr was parsed from; expr owns it. */
 const char *ln_expr_text(const ln_expr *expr);
 
+/* Returns 1 when the expression reads the column called name, else 0. */
+int ln_expr_reads_column(const ln_expr *expr, const char *name);
+
 /* Frees expr; NULL is allowed. */
 void ln_expr_free(ln_expr *expr);
 

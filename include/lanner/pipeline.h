@@ -37,6 +37,48 @@ typedef struct ln_action_spec {
 #define LN_MAX_SLICES 16
 #define LN_DEFAULT_SLICE_MIN_ROWS 100
 
+/* Consumers in a pipeline's downstream section. */
+#define LN_MAX_CONSUMERS 32
+
+/* Bins of the population stability index of scores, and the share an empty bin counts as. */
+#define LN_PSI_BINS 10
+#define LN_PSI_FLOOR 1e-4
+
+/*
+ * The gate a candidate must pass to be promoted by `lanner run --promote`.
+ * Each rule is on (1) or off (0); docs/pipeline.md defines them.
+ */
+typedef struct ln_gate_spec {
+    int beat_baseline;           /* test payoff above the rule's */
+    int beat_production;         /* test payoff above production's, when there is a production model */
+    int by_interval;             /* compare by the lower bound of the 95% bootstrap interval of the gain */
+    int contract;                /* no error-level violation of the pipeline's contract */
+    double max_slice_regression; /* largest allowed shortfall of a slice, as a share of the reference's
+                                    payoff per 1,000 rows on that slice; NaN when not checked */
+} ln_gate_spec;
+
+/* A system that acts on the model's output, from the pipeline's downstream section. */
+typedef struct ln_consumer_spec {
+    char *name;
+    int uses_score;      /* 0: receives the rows the model flags; 1: applies its own threshold to the score */
+    double threshold;    /* with uses_score: a row goes to the consumer when its score is at least this */
+    double rate_min;     /* share of rows it may receive, from rate_min to rate_max; 0 and 1 when unset */
+    double rate_max;
+    double max_changed;  /* largest share of decisions that may differ from production's; NaN when unset */
+} ln_consumer_spec;
+
+/* How promoting a candidate changes what one consumer receives, on the same rows. */
+typedef struct ln_consumer_report {
+    char name[129];
+    int uses_score;
+    double rate_before;  /* share of rows production sends it; NaN without a production model */
+    double rate_after;   /* share of rows the candidate sends it */
+    double changed;      /* share of rows whose decision differs; NaN without a production model */
+    double psi;          /* population stability index of candidate scores against production's */
+    int passed;          /* 1 when every limit of the consumer holds */
+    char detail[256];    /* the first broken limit, or a summary when all hold */
+} ln_consumer_report;
+
 /* A pipeline file, parsed and checked for shape (not yet against the data). */
 typedef struct ln_pipeline {
     char *path;          /* the file as given */
@@ -96,6 +138,12 @@ typedef struct ln_pipeline {
 
     size_t bootstrap_resamples; /* evaluation.bootstrap: resamples of each confidence interval */
     uint64_t bootstrap_seed;    /* evaluation.seed */
+
+    int has_gate;               /* 1 when the file has a gate section */
+    ln_gate_spec gate;          /* the defaults when has_gate is 0 */
+
+    ln_consumer_spec *consumers; /* downstream section, n_consumers entries */
+    size_t n_consumers;
 } ln_pipeline;
 
 /*
@@ -113,7 +161,10 @@ typedef struct ln_run_options {
     const char *registry_path;     /* NULL = "lanner.db" beside the pipeline */
     int threads;                   /* 0 = all cores */
     int register_model;            /* 0 skips the registry */
-    int save_splits;               /* 1 writes train.csv, valid.csv and test.csv into the run folder */
+    int save_splits;               /* 1 writes train.csv and valid.csv too; test.csv is always written */
+    int use_cache;                 /* 0 recomputes every step and writes nothing to the cache */
+    const char *cache_dir;         /* NULL = ".lanner-cache" beside the pipeline, or inside runs_dir when given */
+    int promote;                   /* 1 promotes the registered model when the gate passes */
 } ln_run_options;
 
 void ln_run_options_default(ln_run_options *options);
@@ -141,6 +192,28 @@ typedef struct ln_action_result {
     size_t true_positives;  /* test rows given the action that are positive */
     double test_payoff;     /* total payoff of the test rows given the action */
 } ln_action_result;
+
+/* Steps of a run that have a cache key. */
+#define LN_RUN_MAX_STEPS 8
+
+/* One step of a run: its cache key, whether the cache supplied it, and its wall time. */
+typedef struct ln_step_record {
+    char name[16];       /* "load", "contract", "split", "baseline", "train", "evaluate" */
+    char key[33];        /* XXH3-128 of the step's inputs, 32 hex digits */
+    int reused;          /* 1 when the result came from the cache */
+    double seconds;
+} ln_step_record;
+
+/* Rules of a gate: the four named ones, the slice rule and one per downstream consumer. */
+#define LN_GATE_MAX_RULES (5 + LN_MAX_CONSUMERS)
+
+/* One rule of the gate and its outcome. */
+typedef struct ln_gate_rule {
+    char name[160];      /* "beat_baseline", "beat_production", "contract", "max_slice_regression",
+                            "downstream:<consumer>" */
+    int passed;
+    char detail[320];    /* the figures behind the outcome, in words */
+} ln_gate_rule;
 
 typedef struct ln_run_result {
     char run_dir[4096];
@@ -176,6 +249,22 @@ typedef struct ln_run_result {
     char data_hash[33];
     char pipeline_hash[33];
     double seconds_total;
+
+    /* The steps in the order they ran, each with its cache key and whether it was reused. */
+    size_t n_steps;
+    ln_step_record steps[LN_RUN_MAX_STEPS];
+    char run_json_path[4096];
+
+    /* The gate: evaluated on every run; promoted is 1 when --promote promoted the model. */
+    int gate_passed;
+    size_t n_gate_rules;
+    ln_gate_rule gate_rules[LN_GATE_MAX_RULES];
+    int promoted;
+
+    /* What each downstream consumer receives before (production) and after (this model), on test. */
+    size_t n_consumers;
+    ln_consumer_report consumers[LN_MAX_CONSUMERS];
+    double score_psi;          /* PSI of the model's test scores against production's; NaN without production */
 } ln_run_result;
 
 /*
@@ -204,6 +293,43 @@ ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *opt
 ln_status ln_pipeline_evaluate(const ln_pipeline *pipeline, const ln_model *model, ln_table *data,
                                const char *model_label, const char *data_label, ln_run_result *result,
                                char **json_out, ln_error *err);
+
+/*
+ * Returns the population stability index of actual scores against reference
+ * scores: sum over LN_PSI_BINS bins of (a - r) * ln(a / r), where r and a are
+ * the shares of reference and actual scores in the bin. The bins are cut at
+ * the reference's deciles: edge k (k = 1..9) is the reference score at sorted
+ * position floor(k * n_reference / 10), and a score equal to an edge goes to
+ * the bin above it. A share below LN_PSI_FLOOR counts as LN_PSI_FLOOR, so an
+ * empty bin adds a large but finite term. NaN scores are skipped. Returns NaN
+ * when either side has no score.
+ */
+double ln_score_psi(const double *reference, size_t n_reference, const double *actual, size_t n_actual);
+
+/*
+ * Compares what each consumer receives from production and from the
+ * candidate on the same n_rows rows. A flag consumer receives the rows whose
+ * score is at least the model's own threshold (where its first action
+ * starts; +INFINITY flags nothing); a score consumer receives the rows whose
+ * score is at least the consumer's threshold. production_scores may be NULL
+ * (no production model): then rate_before, changed and psi are NaN and
+ * max_changed is not checked. Fills reports[0..n_consumers-1].
+ */
+void ln_downstream_compare(const ln_consumer_spec *consumers, size_t n_consumers, const double *candidate_scores,
+                           double candidate_threshold, const double *production_scores,
+                           double production_threshold, size_t n_rows, ln_consumer_report *reports);
+
+/*
+ * Reads the "downstream" array of a run's metrics JSON (as `lanner run`
+ * stores it with each registered version) into *out, n entries, which the
+ * caller frees with ln_consumers_free. A document without the array gives
+ * no consumers. Errors: LN_ERR_PARSE for text that is not JSON or an entry of
+ * the wrong shape; LN_ERR_LIMIT over LN_MAX_CONSUMERS; LN_ERR_NOMEM.
+ */
+ln_status ln_consumers_from_json(const char *metrics_json, ln_consumer_spec **out, size_t *n, ln_error *err);
+
+/* Frees n consumers and the array; NULL is ignored. */
+void ln_consumers_free(ln_consumer_spec *consumers, size_t n);
 
 #ifdef __cplusplus
 }

@@ -67,8 +67,8 @@ const char *ln_status_name(ln_status status);
 
 /*
  * Maps a status to the CLI's exit code: 0 ok, 1 failure, 2 bad usage or
- * configuration (including a missing input file or unusable data), 3 a check
- * or alert fired.
+ * configuration (including a missing input file, unusable data or input over
+ * a limit), 3 a check or alert fired.
  */
 int ln_status_exit_code(ln_status status);
 

@@ -76,6 +76,7 @@ int ln_status_exit_code(ln_status status)
     case LN_ERR_PARSE:
     case LN_ERR_CONFIG:
     case LN_ERR_DATA:
+    case LN_ERR_LIMIT:
         return 2;
     case LN_ERR_CHECK_FAILED:
         return 3;

@@ -866,6 +866,16 @@ const char *ln_expr_text(const ln_expr *expr)
     return expr->text;
 }
 
+int ln_expr_reads_column(const ln_expr *expr, const char *name)
+{
+    for (size_t i = 0; i < expr->n_nodes; i++) {
+        const expr_node *node = expr->nodes[i];
+        if (node->kind == EXPR_COLUMN && strcmp(node->text, name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 void ln_expr_free(ln_expr *expr)
 {
     if (expr == NULL)

@@ -1,5 +1,7 @@
 /*
- * Histogram gradient boosting for binary log loss, grown leaf-wise.
+ * Histogram gradient boosting, grown leaf-wise, for three objectives:
+ * binary log loss, squared error, and softmax log loss (one tree per class
+ * per round, all grown from the gradients at the start of the round).
  *
  * Binned data are stored row-major (bins[row * n_features + feature]), one
  * byte per value. A leaf contains a scattered subset of rows, so building its
@@ -38,6 +40,7 @@ typedef struct leaf {
     int node;
     int depth;
     gbdt_bin total;
+    gbdt_bounds bounds; /* range of the leaf's weight under monotone constraints */
     gbdt_bin *hist; /* NULL once the leaf cannot split */
     gbdt_split split;
 } leaf;
@@ -54,8 +57,15 @@ typedef struct trainer {
     size_t *bin_offsets;   /* feature -> first bin in a histogram */
     size_t total_bins;
 
-    gbdt_pair *pairs;      /* gradient and hessian per row, side by side for one cache miss */
-    double *scores;        /* raw training scores */
+    ln_objective objective;
+    size_t n_outputs;      /* trees per round */
+    const double *weights; /* per row, NULL for all 1 */
+    double pos_weight;     /* binary: extra weight of positive rows */
+    const int *monotone;   /* per feature, NULL when no feature is constrained */
+
+    gbdt_pair *all_pairs;  /* n_outputs x n_rows gradient pairs of this round */
+    gbdt_pair *pairs;      /* the output whose tree is growing: gradient and hessian per row side by side */
+    double *scores;        /* n_outputs x n_rows raw training scores */
     const double *labels;
 
     uint32_t *rows;        /* partition of the sampled rows by leaf */
@@ -76,7 +86,7 @@ typedef struct trainer {
     /* Validation data. */
     size_t n_valid;
     uint8_t *valid_bins;
-    double *valid_scores;
+    double *valid_scores;  /* n_outputs x n_valid */
     const double *valid_labels;
 } trainer;
 
@@ -210,6 +220,42 @@ typedef struct gradient_job {
     trainer *t;
 } gradient_job;
 
+/* Returns row r's weight: its sample weight times the positive-class weight. */
+static double row_weight(const trainer *t, size_t r)
+{
+    double w = t->weights != NULL ? t->weights[r] : 1.0;
+    if (t->objective == LN_OBJECTIVE_BINARY && t->labels[r] == 1.0)
+        w *= t->pos_weight;
+    return w;
+}
+
+/* Stores a weighted pair; the hessian floor keeps a zero-weight row from making H + lambda zero. */
+static void set_pair(gbdt_pair *pair, double g, double h, double w)
+{
+    pair->g = g * w;
+    pair->h = h * w > 1e-16 ? h * w : 1e-16;
+}
+
+static void multiclass_gradients(trainer *t, size_t r)
+{
+    size_t n = t->n_rows;
+    size_t k_count = t->n_outputs;
+    double largest = -INFINITY;
+    double sum = 0;
+
+    for (size_t k = 0; k < k_count; k++)
+        largest = fmax(largest, t->scores[k * n + r]);
+    for (size_t k = 0; k < k_count; k++)
+        sum += exp(t->scores[k * n + r] - largest);
+
+    double w = row_weight(t, r);
+    for (size_t k = 0; k < k_count; k++) {
+        double p = exp(t->scores[k * n + r] - largest) / sum;
+        double target = t->labels[r] == (double)k;
+        set_pair(&t->all_pairs[k * n + r], p - target, p * (1.0 - p), w);
+    }
+}
+
 static void gradient_task(void *context, size_t task)
 {
     trainer *t = ((gradient_job *)context)->t;
@@ -217,10 +263,14 @@ static void gradient_task(void *context, size_t task)
     size_t end = begin + ROW_BLOCK < t->n_rows ? begin + ROW_BLOCK : t->n_rows;
 
     for (size_t r = begin; r < end; r++) {
-        double p = 1.0 / (1.0 + exp(-t->scores[r]));
-        double h = p * (1.0 - p);
-        t->pairs[r].g = p - t->labels[r];
-        t->pairs[r].h = h > 1e-16 ? h : 1e-16;
+        if (t->objective == LN_OBJECTIVE_MULTICLASS) {
+            multiclass_gradients(t, r);
+        } else if (t->objective == LN_OBJECTIVE_REGRESSION) {
+            set_pair(&t->all_pairs[r], t->scores[r] - t->labels[r], 1.0, row_weight(t, r));
+        } else {
+            double p = 1.0 / (1.0 + exp(-t->scores[r]));
+            set_pair(&t->all_pairs[r], p - t->labels[r], p * (1.0 - p), row_weight(t, r));
+        }
     }
 }
 
@@ -363,10 +413,18 @@ static void find_best_split(trainer *t, leaf *l)
         int f = t->active[k];
         const learn_feature *feature = &t->model->features[f];
         const gbdt_bin *hist = l->hist + t->bin_offsets[f];
+        gbdt_bounds bounds = l->bounds;
+        const gbdt_bounds *constraint = NULL;
+        if (t->monotone != NULL) {
+            bounds.direction = t->monotone[f];
+            constraint = &bounds;
+        }
         if (feature->type == LN_TYPE_CATEGORY)
-            gbdt_best_category_split(hist, feature->n_bins, &l->total, f, &t->split_params, &l->split);
+            gbdt_best_category_split(hist, feature->n_bins, &l->total, f, &t->split_params, constraint,
+                                     &l->split);
         else
-            gbdt_best_numeric_split(hist, feature->n_bins, &l->total, f, &t->split_params, &l->split);
+            gbdt_best_numeric_split(hist, feature->n_bins, &l->total, f, &t->split_params, constraint,
+                                    &l->split);
     }
 }
 
@@ -406,6 +464,30 @@ static void init_leaf_node(learn_node *node)
     node->feature = -1;
 }
 
+/*
+ * Narrows the children's weight ranges after a split on a constrained
+ * feature, at the midpoint of their weights, so every leaf under the left
+ * child ends on the correct side of every leaf under the right one. The
+ * presence split (all values left, missing right) orders nothing and leaves
+ * the ranges as they are.
+ */
+static void narrow_bounds(const trainer *t, const gbdt_split *s, leaf *left, leaf *right)
+{
+    if (t->monotone == NULL || s->categorical || t->monotone[s->feature] == 0)
+        return;
+    if (s->split_bin == t->model->features[s->feature].n_bins - 1)
+        return;
+
+    double middle = (s->left_output + s->right_output) / 2;
+    if (t->monotone[s->feature] > 0) {
+        left->bounds.upper = fmin(left->bounds.upper, middle);
+        right->bounds.lower = fmax(right->bounds.lower, middle);
+    } else {
+        left->bounds.lower = fmax(left->bounds.lower, middle);
+        right->bounds.upper = fmin(right->bounds.upper, middle);
+    }
+}
+
 static void split_leaf(trainer *t, learn_tree *tree, int index)
 {
     leaf parent = t->leaves[index];
@@ -416,6 +498,7 @@ static void split_leaf(trainer *t, learn_tree *tree, int index)
     node->categorical = (uint8_t)s->categorical;
     node->default_left = (uint8_t)s->default_left;
     node->gain = s->gain;
+    node->cover = (double)parent.total.n;
     if (s->categorical) {
         tree->cat_sets[tree->n_cat_sets] = s->left_bins;
         node->cat_set = (uint32_t)tree->n_cat_sets++;
@@ -432,9 +515,10 @@ static void split_leaf(trainer *t, learn_tree *tree, int index)
     assert((int64_t)(middle - parent.begin) == s->left.n);
 
     leaf left = {.begin = parent.begin, .end = middle, .node = node->left, .depth = parent.depth + 1,
-                 .total = s->left};
+                 .total = s->left, .bounds = parent.bounds};
     leaf right = {.begin = middle, .end = parent.end, .node = node->right, .depth = parent.depth + 1,
-                  .total = s->right};
+                  .total = s->right, .bounds = parent.bounds};
+    narrow_bounds(t, s, &left, &right);
 
     /* Build the smaller child and derive the larger one from the parent. */
     leaf *smaller = left.total.n <= right.total.n ? &left : &right;
@@ -541,6 +625,7 @@ static void grow_tree(trainer *t, int iteration, learn_tree *tree)
     root->hist = take_histogram(t);
     build_histogram(t, 0, t->n_sampled, root->hist);
     root->total = histogram_total(t, root->hist);
+    root->bounds = (gbdt_bounds){-INFINITY, INFINITY, 0};
     t->n_leaves = 1;
     find_best_split(t, root);
 
@@ -553,8 +638,10 @@ static void grow_tree(trainer *t, int iteration, learn_tree *tree)
 
     for (int i = 0; i < t->n_leaves; i++) {
         leaf *l = &t->leaves[i];
-        double weight = gbdt_leaf_weight(l->total.g, l->total.h, &t->split_params);
+        double weight = gbdt_bounded_weight(l->total.g, l->total.h, &t->split_params,
+                                            t->monotone != NULL ? &l->bounds : NULL);
         tree->nodes[l->node].value = t->params->learning_rate * weight;
+        tree->nodes[l->node].cover = (double)l->total.n;
         give_histogram(t, l->hist);
         l->hist = NULL;
     }
@@ -597,18 +684,18 @@ static void add_tree_scores(trainer *t, const learn_tree *tree, const uint8_t *b
     learn_pool_run(t->pool, (n_rows + ROW_BLOCK - 1) / ROW_BLOCK, score_task, &job);
 }
 
-/* Adds the new tree to the training scores, through the partition when every row was in it. */
-static void update_train_scores(trainer *t, const learn_tree *tree)
+/* Adds the new tree to the training scores of one output, through the partition when every row was in it. */
+static void update_train_scores(trainer *t, const learn_tree *tree, double *scores)
 {
     if (t->n_sampled != t->n_rows) {
-        add_tree_scores(t, tree, t->bins, t->n_rows, t->scores);
+        add_tree_scores(t, tree, t->bins, t->n_rows, scores);
         return;
     }
     for (int i = 0; i < t->n_leaves; i++) {
         const leaf *l = &t->leaves[i];
         double value = tree->nodes[l->node].value;
         for (size_t k = l->begin; k < l->end; k++)
-            t->scores[t->rows[k]] += value;
+            scores[t->rows[k]] += value;
     }
 }
 
@@ -617,11 +704,25 @@ static double softplus(double x)
     return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
-static double mean_log_loss(const double *scores, const double *labels, size_t n)
+/* Mean validation loss of the objective; scores are n_outputs x n, output-major. */
+static double validation_loss(const trainer *t, const double *scores, const double *labels, size_t n)
 {
     double sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += labels[i] > 0.5 ? softplus(-scores[i]) : softplus(scores[i]);
+
+    for (size_t i = 0; i < n; i++) {
+        if (t->objective == LN_OBJECTIVE_REGRESSION) {
+            sum += (scores[i] - labels[i]) * (scores[i] - labels[i]);
+        } else if (t->objective == LN_OBJECTIVE_BINARY) {
+            sum += labels[i] > 0.5 ? softplus(-scores[i]) : softplus(scores[i]);
+        } else {
+            double largest = -INFINITY, total = 0;
+            for (size_t k = 0; k < t->n_outputs; k++)
+                largest = fmax(largest, scores[k * n + i]);
+            for (size_t k = 0; k < t->n_outputs; k++)
+                total += exp(scores[k * n + i] - largest);
+            sum += log(total) + largest - scores[(size_t)labels[i] * n + i];
+        }
+    }
     return sum / (double)n;
 }
 
@@ -650,8 +751,8 @@ static ln_status allocate_trainer(trainer *t, ln_error *err)
                             params->max_leaves, t->total_bins, pool_bytes, (unsigned long long)HIST_MAX_BYTES);
 
     size_t n_rows = t->n_rows;
-    t->pairs = malloc(n_rows * sizeof *t->pairs);
-    t->scores = malloc(n_rows * sizeof *t->scores);
+    t->all_pairs = malloc(n_rows * t->n_outputs * sizeof *t->all_pairs);
+    t->scores = malloc(n_rows * t->n_outputs * sizeof *t->scores);
     t->rows = malloc(n_rows * sizeof *t->rows);
     t->scratch = malloc(n_rows * sizeof *t->scratch);
     t->active = malloc(n_features * sizeof *t->active);
@@ -659,8 +760,8 @@ static ln_status allocate_trainer(trainer *t, ln_error *err)
     t->free_hists = malloc((size_t)params->max_leaves * sizeof *t->free_hists);
     t->chunk_hists = malloc(HIST_MAX_CHUNKS * hist_bytes);
     t->leaves = malloc((size_t)params->max_leaves * sizeof *t->leaves);
-    t->model->trees = calloc((size_t)params->trees, sizeof *t->model->trees);
-    if (t->pairs == NULL || t->scores == NULL || t->rows == NULL ||
+    t->model->trees = calloc((size_t)params->trees * t->n_outputs, sizeof *t->model->trees);
+    if (t->all_pairs == NULL || t->scores == NULL || t->rows == NULL ||
         t->scratch == NULL || t->active == NULL || t->hist_memory == NULL || t->free_hists == NULL ||
         t->chunk_hists == NULL || t->leaves == NULL || t->model->trees == NULL)
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory allocating training buffers for %zu rows", n_rows);
@@ -675,7 +776,7 @@ static void free_trainer(trainer *t)
 {
     free(t->bins);
     free(t->bin_offsets);
-    free(t->pairs);
+    free(t->all_pairs);
     free(t->scores);
     free(t->rows);
     free(t->scratch);
@@ -728,28 +829,88 @@ static ln_status prepare_validation(trainer *t, const ln_table *valid, const dou
 
     t->n_valid = valid->n_rows;
     t->valid_labels = valid_labels;
-    t->valid_scores = malloc((t->n_valid ? t->n_valid : 1) * sizeof *t->valid_scores);
+    t->valid_scores = malloc((t->n_valid ? t->n_valid : 1) * t->n_outputs * sizeof *t->valid_scores);
     if (t->valid_scores == NULL)
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < t->n_valid; i++)
-        t->valid_scores[i] = t->model->base_score;
+    for (size_t k = 0; k < t->n_outputs; k++)
+        for (size_t i = 0; i < t->n_valid; i++)
+            t->valid_scores[k * t->n_valid + i] = t->model->base_scores[k];
     return LN_OK;
 }
 
-static double base_log_odds(const double *labels, size_t n)
+/*
+ * Sets the base scores that minimise the weighted training loss of a model
+ * without trees: the log-odds of the positive rate, the mean label, or the
+ * log of each class's share (floored at 1e-6 for an absent class).
+ */
+static void set_base_scores(trainer *t)
 {
-    double positives = 0;
-    for (size_t i = 0; i < n; i++)
-        positives += labels[i];
-    double rate = positives / (double)n;
-    return log(rate / (1.0 - rate));
+    double total = 0;
+    double *sums = t->model->base_scores;
+
+    for (size_t k = 0; k < t->n_outputs; k++)
+        sums[k] = 0;
+    for (size_t r = 0; r < t->n_rows; r++) {
+        double w = row_weight(t, r);
+        total += w;
+        if (t->objective == LN_OBJECTIVE_MULTICLASS)
+            sums[(size_t)t->labels[r]] += w;
+        else
+            sums[0] += w * t->labels[r];
+    }
+
+    if (t->objective == LN_OBJECTIVE_REGRESSION) {
+        sums[0] /= total;
+    } else if (t->objective == LN_OBJECTIVE_BINARY) {
+        double rate = sums[0] / total;
+        sums[0] = log(rate / (1.0 - rate));
+    } else {
+        for (size_t k = 0; k < t->n_outputs; k++)
+            sums[k] = log(fmax(sums[k] / total, 1e-6));
+    }
 }
 
 /* ---- training loop ---- */
 
+static int any_constraint(const int *monotone, size_t n_features)
+{
+    if (monotone == NULL)
+        return 0;
+    for (size_t f = 0; f < n_features; f++)
+        if (monotone[f] != 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Grows one round: a tree per output from this round's gradients. Returns
+ * the number of trees that split at least once, and leaves the round's
+ * trees in round[0 .. n_outputs).
+ */
+static ln_status grow_round(trainer *t, int iteration, learn_tree *round, int *n_split, ln_error *err)
+{
+    *n_split = 0;
+    compute_gradients(t);
+
+    for (size_t k = 0; k < t->n_outputs; k++) {
+        ln_status status = new_tree_buffers(&round[k], t->params->max_leaves, err);
+        if (status != LN_OK)
+            return status;
+        t->pairs = t->all_pairs + k * t->n_rows;
+        grow_tree(t, iteration, &round[k]);
+        *n_split += round[k].n_nodes > 1;
+
+        update_train_scores(t, &round[k], t->scores + k * t->n_rows);
+        if (t->n_valid > 0)
+            add_tree_scores(t, &round[k], t->valid_bins, t->n_valid, t->valid_scores + k * t->n_valid);
+        fit_tree_buffers(&round[k]);
+    }
+    return LN_OK;
+}
+
 ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_table *train, const double *labels,
-                     const ln_column **train_columns, const ln_table *valid, const double *valid_labels,
-                     learn_pool *pool, ln_error *err)
+                     const double *weights, const ln_column **train_columns, const ln_table *valid,
+                     const double *valid_labels, learn_pool *pool, ln_error *err)
 {
     trainer t;
     memset(&t, 0, sizeof t);
@@ -761,9 +922,15 @@ ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_ta
     t.n_rows = train->n_rows;
     t.n_features = model->n_features;
     t.labels = labels;
-    model->base_score = base_log_odds(labels, t.n_rows);
+    t.objective = params->objective;
+    t.n_outputs = model->n_outputs;
+    t.weights = weights;
+    t.pos_weight = params->scale_pos_weight;
+    t.monotone = any_constraint(params->monotone, t.n_features) ? params->monotone : NULL;
+    set_base_scores(&t);
 
-    learn_tree tree = {0};
+    learn_tree round[LN_LEARN_MAX_CLASSES];
+    memset(round, 0, sizeof round);
     ln_status status = build_feature_bins(&t, train_columns, err);
     if (status == LN_OK)
         status = bin_table(model, train_columns, t.n_rows, pool, &t.bins, err);
@@ -774,42 +941,40 @@ ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_ta
     if (status != LN_OK)
         goto done;
 
-    for (size_t r = 0; r < t.n_rows; r++)
-        t.scores[r] = model->base_score;
+    for (size_t k = 0; k < t.n_outputs; k++)
+        for (size_t r = 0; r < t.n_rows; r++)
+            t.scores[k * t.n_rows + r] = model->base_scores[k];
 
     int patience = t.n_valid > 0 ? params->early_stopping_rounds : 0;
     double best_loss = INFINITY;
     int best_trees = 0;
 
     for (int iteration = 0; iteration < params->trees; iteration++) {
-        status = new_tree_buffers(&tree, params->max_leaves, err);
+        int n_split = 0;
+        status = grow_round(&t, iteration, round, &n_split, err);
         if (status != LN_OK)
             goto done;
 
-        compute_gradients(&t);
-        grow_tree(&t, iteration, &tree);
-        if (tree.n_nodes == 1) {
-            ln_log(LN_LOG_INFO, "boosting stopped after %d trees: no split improves the loss", iteration);
-            learn_tree_clear(&tree);
+        /* A round where no tree splits changes nothing later rounds could build on. */
+        if (n_split == 0) {
+            ln_log(LN_LOG_INFO, "boosting stopped after %d rounds: no split improves the loss", iteration);
             break;
         }
-        update_train_scores(&t, &tree);
-        if (t.n_valid > 0)
-            add_tree_scores(&t, &tree, t.valid_bins, t.n_valid, t.valid_scores);
-        fit_tree_buffers(&tree);
-        model->trees[model->n_trees++] = tree;
-        memset(&tree, 0, sizeof tree);
+        for (size_t k = 0; k < t.n_outputs; k++) {
+            model->trees[model->n_trees++] = round[k];
+            memset(&round[k], 0, sizeof round[k]);
+        }
         ln_progress("trees", iteration + 1, params->trees);
 
         if (t.n_valid == 0)
             continue;
-        double loss = mean_log_loss(t.valid_scores, t.valid_labels, t.n_valid);
+        double loss = validation_loss(&t, t.valid_scores, t.valid_labels, t.n_valid);
         if (loss < best_loss) {
             best_loss = loss;
             best_trees = model->n_trees;
         }
-        if (patience > 0 && model->n_trees - best_trees >= patience) {
-            ln_log(LN_LOG_INFO, "early stopping at %d trees: best validation log loss %.6f at %d trees",
+        if (patience > 0 && model->n_trees - best_trees >= patience * (int)t.n_outputs) {
+            ln_log(LN_LOG_INFO, "early stopping at %d trees: best validation loss %.6f at %d trees",
                    model->n_trees, best_loss, best_trees);
             break;
         }
@@ -821,7 +986,8 @@ ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_ta
             learn_tree_clear(&model->trees[--model->n_trees]);
 
 done:
-    learn_tree_clear(&tree);
+    for (size_t k = 0; k < t.n_outputs; k++)
+        learn_tree_clear(&round[k]);
     free_trainer(&t);
     return status;
 }

@@ -1,7 +1,8 @@
 /*
  * L2-regularised logistic regression fitted by Newton's method with a
  * backtracking line search. It minimises
- *     sum_i logloss(y_i, b + w.x_i) + linear_l2 / 2 * |w|^2
+ *     sum_i c_i logloss(y_i, b + w.x_i) + linear_l2 / 2 * |w|^2
+ * where c_i is row i's sample weight (times scale_pos_weight for positives)
  * (the intercept b is not penalised), which is scikit-learn's
  * LogisticRegression with C = 1 / linear_l2 on the same design matrix.
  *
@@ -32,6 +33,8 @@ typedef struct linear_fit {
     const ln_column **columns;
     uint8_t **category_maps;
     const double *labels;
+    const double *row_weights; /* per row, NULL for all 1 */
+    double pos_weight;
     size_t n_rows;
     size_t n_weights;        /* including the intercept at index 0 */
     size_t *offsets;         /* feature -> first weight */
@@ -118,13 +121,16 @@ static void chunk_task(void *context, size_t chunk)
         for (size_t a = 0; a < k; a++)
             z += fit->trial[index_buffer[a]] * value_buffer[a];
         double y = fit->labels[r];
-        loss += y > 0.5 ? softplus(-z) : softplus(z);
+        double c = fit->row_weights != NULL ? fit->row_weights[r] : 1.0;
+        if (y > 0.5)
+            c *= fit->pos_weight;
+        loss += c * (y > 0.5 ? softplus(-z) : softplus(z));
         if (!fit->want_hessian)
             continue;
 
         double p = 1.0 / (1.0 + exp(-z));
-        double residual = p - y;
-        double weight = p * (1.0 - p);
+        double residual = c * (p - y);
+        double weight = c * p * (1.0 - p);
         for (size_t a = 0; a < k; a++) {
             size_t ia = index_buffer[a];
             double wa = weight * value_buffer[a];
@@ -383,7 +389,7 @@ static ln_status newton(linear_fit *fit, learn_pool *pool, double *gradient, dou
 }
 
 ln_status linear_train(const ln_train_params *params, ln_model *model, const ln_table *train, const double *labels,
-                       const ln_column **train_columns, learn_pool *pool, ln_error *err)
+                       const double *weights, const ln_column **train_columns, learn_pool *pool, ln_error *err)
 {
     linear_fit fit;
     double *gradient = NULL, *hessian = NULL, *step = NULL;
@@ -398,6 +404,8 @@ ln_status linear_train(const ln_train_params *params, ln_model *model, const ln_
         status = setup_fit(&fit, model, train_columns, labels, train->n_rows, params->linear_l2, err);
     if (status != LN_OK)
         goto done;
+    fit.row_weights = weights;
+    fit.pos_weight = params->scale_pos_weight;
 
     size_t d = fit.n_weights;
     gradient = malloc(d * sizeof *gradient);
@@ -408,17 +416,22 @@ ln_status linear_train(const ln_train_params *params, ln_model *model, const ln_
         goto done;
     }
 
-    double positives = 0;
-    for (size_t r = 0; r < train->n_rows; r++)
-        positives += labels[r];
-    double rate = positives / (double)train->n_rows;
+    double positives = 0, total = 0;
+    for (size_t r = 0; r < train->n_rows; r++) {
+        double c = weights != NULL ? weights[r] : 1.0;
+        if (labels[r] > 0.5)
+            c *= params->scale_pos_weight;
+        positives += c * labels[r];
+        total += c;
+    }
+    double rate = positives / total;
     fit.weights[0] = log(rate / (1.0 - rate));
 
     status = newton(&fit, pool, gradient, hessian, step, err);
     if (status != LN_OK)
         goto done;
 
-    model->base_score = fit.weights[0];
+    model->base_scores[0] = fit.weights[0];
     for (size_t f = 0; f < model->n_features; f++)
         memcpy(model->linear[f].weights, fit.weights + fit.offsets[f],
                (size_t)model->linear[f].n_weights * sizeof(double));

@@ -3,7 +3,7 @@
  *
  *   header (32 bytes)
  *     char[8] magic "LNRMODEL"
- *     u32     format version ((long long)MODEL_FORMAT_VERSION)
+ *     u32     format version (2; version 1 files are read too)
  *     u32     section count
  *     u64     payload bytes (the rest of the file)
  *     u64     XXH64 (seed 0) of the payload
@@ -20,13 +20,25 @@
  *   LINR  per feature: f64 mean, scale, min, max, u32 weights, f64 each
  *   META  the metadata text
  *
+ * Version 2 adds, after FEAT in any order (COVR after TREE):
+ *   OBJV  u32 objective, u32 outputs (classes for multiclass, else 1), then
+ *         one f64 base score per output (HEAD's base score is the first)
+ *   COVR  per tree, per node: f64 cover (training rows that reached it)
+ *   CALB  u32 method, u32 zero, f64 a, f64 b, u64 points, then the points'
+ *         f64 x values, then their f64 y values
+ *   PARM  u32 count, then per parameter: string name, f64 value
+ * A version 1 file has none of them: a binary model without calibration,
+ * parameters or covers (ln_model_explain rejects it).
+ *
  * Doubles are stored as their IEEE 754 bits. The loader checks every count
  * against the bytes left and the limits in limits.h before allocating. It
  * checks every tree's children against their parent: left and right above
  * the parent's index, each node the child of exactly one parent. So a bad
  * file is LN_ERR_CORRUPT, never a crash, a cycle or an out-of-bounds read.
- * Unknown sections are skipped, so a newer writer may add sections without
- * a version change.
+ * Unknown sections are skipped, so a newer writer may add optional sections
+ * without a version change; sections that change what a model predicts
+ * (like OBJV and CALB) come with a new version, so an older reader rejects
+ * the file rather than mispredicting.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -40,7 +52,8 @@
 #include "learn/learn_internal.h"
 
 #define MODEL_MAGIC "LNRMODEL"
-#define MODEL_FORMAT_VERSION 1u
+#define MODEL_FORMAT_VERSION 2u
+#define MODEL_OLDEST_VERSION 1u
 #define HEADER_BYTES 32
 #define NODE_BYTES 44
 #define SET_BYTES 32
@@ -54,6 +67,10 @@
 #define TAG_TREE TAG('T', 'R', 'E', 'E')
 #define TAG_LINR TAG('L', 'I', 'N', 'R')
 #define TAG_META TAG('M', 'E', 'T', 'A')
+#define TAG_OBJV TAG('O', 'B', 'J', 'V')
+#define TAG_COVR TAG('C', 'O', 'V', 'R')
+#define TAG_CALB TAG('C', 'A', 'L', 'B')
+#define TAG_PARM TAG('P', 'A', 'R', 'M')
 
 /* ---- writing ---- */
 
@@ -205,6 +222,73 @@ static void write_linear(writer *w, const ln_model *model)
     end_section(w, at);
 }
 
+static void write_objective(writer *w, const ln_model *model)
+{
+    size_t at = begin_section(w, TAG_OBJV);
+    put_u32(w, (uint32_t)model->objective);
+    put_u32(w, (uint32_t)model->n_outputs);
+    for (size_t k = 0; k < model->n_outputs; k++)
+        put_f64(w, model->base_scores[k]);
+    end_section(w, at);
+}
+
+static void write_covers(writer *w, const ln_model *model)
+{
+    size_t at = begin_section(w, TAG_COVR);
+    for (int t = 0; t < model->n_trees; t++)
+        for (int32_t i = 0; i < model->trees[t].n_nodes; i++)
+            put_f64(w, model->trees[t].nodes[i].cover);
+    end_section(w, at);
+}
+
+static void write_calibration(writer *w, const learn_calibration *calibration)
+{
+    size_t at = begin_section(w, TAG_CALB);
+    put_u32(w, (uint32_t)calibration->method);
+    put_u32(w, 0);
+    put_f64(w, calibration->a);
+    put_f64(w, calibration->b);
+    put_u64(w, calibration->n_points);
+    for (size_t i = 0; i < calibration->n_points; i++)
+        put_f64(w, calibration->x[i]);
+    for (size_t i = 0; i < calibration->n_points; i++)
+        put_f64(w, calibration->y[i]);
+    end_section(w, at);
+}
+
+static void write_params(writer *w, const ln_model *model)
+{
+    size_t at = begin_section(w, TAG_PARM);
+    put_u32(w, (uint32_t)model->n_params);
+    for (size_t i = 0; i < model->n_params; i++) {
+        put_string(w, model->params[i].name);
+        put_f64(w, model->params[i].value);
+    }
+    end_section(w, at);
+}
+
+/* Writes the version 2 sections that the model needs. */
+static uint32_t write_extensions(writer *w, const ln_model *model)
+{
+    uint32_t sections = 0;
+
+    write_objective(w, model);
+    sections++;
+    if (model->learner == LN_LEARNER_GBDT && model->has_covers) {
+        write_covers(w, model);
+        sections++;
+    }
+    if (model->calibration.method != LN_CALIBRATION_NONE) {
+        write_calibration(w, &model->calibration);
+        sections++;
+    }
+    if (model->n_params > 0) {
+        write_params(w, model);
+        sections++;
+    }
+    return sections;
+}
+
 /* Serialises model into a new buffer (*data, *size) the caller frees. */
 static ln_status serialize(const ln_model *model, uint8_t **data, size_t *size, ln_error *err)
 {
@@ -212,7 +296,7 @@ static ln_status serialize(const ln_model *model, uint8_t **data, size_t *size, 
     uint32_t sections = 0;
 
     put_bytes(&w, MODEL_MAGIC, 8);
-    put_u32(&w, (long long)MODEL_FORMAT_VERSION);
+    put_u32(&w, MODEL_FORMAT_VERSION);
     put_u32(&w, 0);
     put_u64(&w, 0);
     put_u64(&w, 0);
@@ -221,7 +305,7 @@ static ln_status serialize(const ln_model *model, uint8_t **data, size_t *size, 
     put_u32(&w, (uint32_t)model->learner);
     put_u32(&w, 0);
     put_u64(&w, model->n_features);
-    put_f64(&w, model->base_score);
+    put_f64(&w, model->base_scores[0]);
     put_u64(&w, (uint64_t)model->n_trees);
     end_section(&w, at);
     sections++;
@@ -233,6 +317,7 @@ static ln_status serialize(const ln_model *model, uint8_t **data, size_t *size, 
     else
         write_linear(&w, model);
     sections++;
+    sections += write_extensions(&w, model);
     if (model->metadata != NULL && model->metadata[0] != '\0') {
         at = begin_section(&w, TAG_META);
         put_bytes(&w, model->metadata, strlen(model->metadata));
@@ -390,11 +475,11 @@ static ln_status read_head(reader *r, ln_model **out, uint64_t *n_trees, ln_erro
     if (!isfinite(base_score))
         return corrupt(err, "HEAD: base score is not finite");
 
-    *out = learn_model_new((ln_learner)learner, (size_t)n_features);
+    *out = learn_model_new((ln_learner)learner, (size_t)n_features, 1);
     if (*out == NULL)
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory loading a model of %llu features",
                             (unsigned long long)n_features);
-    (*out)->base_score = base_score;
+    (*out)->base_scores[0] = base_score;
     return LN_OK;
 }
 
@@ -613,7 +698,138 @@ static ln_status read_metadata(reader *r, ln_model *model, ln_error *err)
     return LN_OK;
 }
 
-static ln_status check_header(const uint8_t *data, size_t size, uint32_t *sections, ln_error *err)
+static ln_status read_objective(reader *r, ln_model *model, ln_error *err)
+{
+    uint32_t objective = get_u32(r);
+    uint32_t n_outputs = get_u32(r);
+
+    if (r->failed || objective > LN_OBJECTIVE_MULTICLASS)
+        return corrupt(err, "OBJV: unknown objective %u", objective);
+    int multiclass = objective == LN_OBJECTIVE_MULTICLASS;
+    if ((multiclass && (n_outputs < 3 || n_outputs > LN_LEARN_MAX_CLASSES)) || (!multiclass && n_outputs != 1))
+        return corrupt(err, "OBJV: %u outputs for the %s objective", n_outputs,
+                       ln_objective_name((ln_objective)objective));
+    if ((uint64_t)n_outputs * 8 != r->size - r->at)
+        return corrupt(err, "OBJV: section has %zu bytes for %u base scores", r->size, n_outputs);
+
+    double *base_scores = malloc(n_outputs * sizeof *base_scores);
+    if (base_scores == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory loading a model");
+    for (uint32_t k = 0; k < n_outputs; k++) {
+        base_scores[k] = get_f64(r);
+        if (!isfinite(base_scores[k])) {
+            free(base_scores);
+            return corrupt(err, "OBJV: base score %u is not finite", k);
+        }
+    }
+    free(model->base_scores);
+    model->base_scores = base_scores;
+    model->objective = (ln_objective)objective;
+    model->n_outputs = n_outputs;
+    return LN_OK;
+}
+
+static ln_status read_covers(reader *r, ln_model *model, ln_error *err)
+{
+    for (int t = 0; t < model->n_trees; t++) {
+        learn_tree *tree = &model->trees[t];
+        for (int32_t i = 0; i < tree->n_nodes; i++) {
+            double cover = get_f64(r);
+            if (r->failed)
+                return corrupt(err, "COVR: truncated at tree %d node %d", t, (int)i);
+            if (!(cover > 0 && isfinite(cover)))
+                return corrupt(err, "COVR: tree %d node %d has cover %g; expected a positive number", t, (int)i,
+                               cover);
+            tree->nodes[i].cover = cover;
+        }
+    }
+    if (r->at != r->size)
+        return corrupt(err, "COVR: %zu bytes left after the covers of %d trees", r->size - r->at, model->n_trees);
+    model->has_covers = 1;
+    return LN_OK;
+}
+
+static ln_status read_isotonic_points(reader *r, learn_calibration *calibration, uint64_t n_points, ln_error *err)
+{
+    if (n_points == 0 || n_points > LN_LEARN_MAX_CALIBRATION_POINTS || n_points * 16 != r->size - r->at)
+        return corrupt(err, "CALB: %llu isotonic points do not fit the section", (unsigned long long)n_points);
+
+    calibration->x = malloc((size_t)n_points * sizeof *calibration->x);
+    calibration->y = malloc((size_t)n_points * sizeof *calibration->y);
+    if (calibration->x == NULL || calibration->y == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory loading a calibration");
+    calibration->n_points = (size_t)n_points;
+    for (size_t i = 0; i < calibration->n_points; i++)
+        calibration->x[i] = get_f64(r);
+    for (size_t i = 0; i < calibration->n_points; i++)
+        calibration->y[i] = get_f64(r);
+
+    for (size_t i = 0; i < calibration->n_points; i++) {
+        double x = calibration->x[i], y = calibration->y[i];
+        if (!isfinite(x) || !(y >= 0 && y <= 1) || (i > 0 && !(x > calibration->x[i - 1])) ||
+            (i > 0 && y < calibration->y[i - 1]))
+            return corrupt(err, "CALB: isotonic point %zu (%g, %g) is not finite, ordered and in [0, 1]", i, x, y);
+    }
+    return LN_OK;
+}
+
+static ln_status read_calibration(reader *r, ln_model *model, ln_error *err)
+{
+    learn_calibration *calibration = &model->calibration;
+    uint32_t method = get_u32(r);
+    uint32_t zero = get_u32(r);
+    calibration->a = get_f64(r);
+    calibration->b = get_f64(r);
+    uint64_t n_points = get_u64(r);
+
+    if (r->failed || zero != 0 || (method != LN_CALIBRATION_ISOTONIC && method != LN_CALIBRATION_SIGMOID))
+        return corrupt(err, "CALB: unknown calibration method %u", method);
+    calibration->method = (ln_calibration)method;
+    if (method == LN_CALIBRATION_ISOTONIC)
+        return read_isotonic_points(r, calibration, n_points, err);
+
+    if (n_points != 0 || r->at != r->size || !isfinite(calibration->a) || !isfinite(calibration->b))
+        return corrupt(err, "CALB: sigmoid calibration has invalid coefficients or extra bytes");
+    return LN_OK;
+}
+
+static ln_status read_params(reader *r, ln_model *model, ln_error *err)
+{
+    uint32_t count = get_u32(r);
+
+    if (r->failed || count > LEARN_MAX_PARAMS)
+        return corrupt(err, "PARM: %u parameters (the limit is %d)", count, LEARN_MAX_PARAMS);
+    for (uint32_t i = 0; i < count; i++) {
+        char *name = get_string(r);
+        double value = get_f64(r);
+        if (name == NULL || r->failed || strlen(name) >= sizeof model->params[0].name) {
+            free(name);
+            return corrupt(err, "PARM: parameter %u is truncated or its name is too long", i);
+        }
+        snprintf(model->params[i].name, sizeof model->params[i].name, "%s", name);
+        model->params[i].value = value;
+        free(name);
+    }
+    model->n_params = count;
+    if (r->at != r->size)
+        return corrupt(err, "PARM: %zu bytes left after %u parameters", r->size - r->at, count);
+    return LN_OK;
+}
+
+/* Checks what single sections cannot: that the sections agree with each other. */
+static ln_status check_consistency(const ln_model *model, ln_error *err)
+{
+    if (model->objective != LN_OBJECTIVE_BINARY && model->learner != LN_LEARNER_GBDT)
+        return corrupt(err, "OBJV: the %s objective with a linear model", ln_objective_name(model->objective));
+    if (model->n_trees % (int)model->n_outputs != 0)
+        return corrupt(err, "TREE: %d trees do not divide among %zu classes", model->n_trees, model->n_outputs);
+    if (model->calibration.method != LN_CALIBRATION_NONE && model->objective != LN_OBJECTIVE_BINARY)
+        return corrupt(err, "CALB: calibration of a %s model", ln_objective_name(model->objective));
+    return LN_OK;
+}
+
+static ln_status check_header(const uint8_t *data, size_t size, uint32_t *sections, uint32_t *version_out,
+                              ln_error *err)
 {
     if (size < HEADER_BYTES || memcmp(data, MODEL_MAGIC, 8) != 0)
         return corrupt(err, "not a lanner model (no LNRMODEL header in %zu bytes)", size);
@@ -624,22 +840,71 @@ static ln_status check_header(const uint8_t *data, size_t size, uint32_t *sectio
     uint64_t payload = get_u64(&r);
     uint64_t checksum = get_u64(&r);
 
-    if (version != (long long)MODEL_FORMAT_VERSION)
-        return corrupt(err, "format version %lld, but this lanner reads version %lld", (long long)version, (long long)MODEL_FORMAT_VERSION);
+    if (version < MODEL_OLDEST_VERSION || version > MODEL_FORMAT_VERSION)
+        return corrupt(err, "format version %u, but this lanner reads versions %u to %u (a newer lanner wrote it?)",
+                       version, MODEL_OLDEST_VERSION, MODEL_FORMAT_VERSION);
     if (payload != size - HEADER_BYTES)
         return corrupt(err, "header gives %lld payload bytes but the file has %lld (truncated?)", (long long)payload, (long long)(size - HEADER_BYTES));
     if (XXH64(data + HEADER_BYTES, (size_t)payload, 0) != checksum)
         return corrupt(err, "checksum mismatch: the file was altered or damaged");
+    *version_out = version;
     return LN_OK;
 }
 
-/* Reads the sections in order: HEAD, FEAT, TREE or LINR, then optional META; unknown tags are skipped. */
-static ln_status read_sections(reader *r, uint32_t n_sections, ln_model **out, ln_error *err)
+/* Sections seen so far, as bits, so that each appears at most once. */
+enum {
+    SEEN_BODY = 1,
+    SEEN_META = 2,
+    SEEN_OBJV = 4,
+    SEEN_COVR = 8,
+    SEEN_CALB = 16,
+    SEEN_PARM = 32,
+};
+
+/* Reads one section after HEAD and FEAT; unknown tags are skipped. */
+static ln_status read_section(reader *body, uint32_t tag, uint32_t version, ln_model *model, uint64_t n_trees,
+                              int *seen, ln_error *err)
+{
+    int extension = tag == TAG_OBJV || tag == TAG_COVR || tag == TAG_CALB || tag == TAG_PARM;
+    int bit = tag == TAG_TREE || tag == TAG_LINR ? SEEN_BODY
+              : tag == TAG_META                  ? SEEN_META
+              : tag == TAG_OBJV                  ? SEEN_OBJV
+              : tag == TAG_COVR                  ? SEEN_COVR
+              : tag == TAG_CALB                  ? SEEN_CALB
+              : tag == TAG_PARM                  ? SEEN_PARM
+                                                 : 0;
+    if (bit == 0 || (extension && version < 2))
+        return LN_OK;
+    if (*seen & bit)
+        return corrupt(err, "a section appears twice (tag %.4s)", (const char *)&tag);
+    *seen |= bit;
+
+    if (tag == TAG_TREE && model->learner == LN_LEARNER_GBDT)
+        return read_trees(body, model, n_trees, err);
+    if (tag == TAG_LINR && model->learner == LN_LEARNER_LINEAR)
+        return read_linear(body, model, err);
+    if (tag == TAG_TREE || tag == TAG_LINR)
+        return corrupt(err, "section %s does not match the learner %d", tag == TAG_TREE ? "TREE" : "LINR",
+                       (int)model->learner);
+    if (tag == TAG_META)
+        return read_metadata(body, model, err);
+    if (tag == TAG_OBJV)
+        return read_objective(body, model, err);
+    if (tag == TAG_CALB)
+        return read_calibration(body, model, err);
+    if (tag == TAG_PARM)
+        return read_params(body, model, err);
+    if (!(*seen & SEEN_BODY) || model->learner != LN_LEARNER_GBDT)
+        return corrupt(err, "COVR comes before TREE or belongs to a linear model");
+    return read_covers(body, model, err);
+}
+
+/* Reads the sections: HEAD, FEAT, then the others (see the file comment). */
+static ln_status read_sections(reader *r, uint32_t n_sections, uint32_t version, ln_model **out, ln_error *err)
 {
     ln_model *model = NULL;
     uint64_t n_trees = 0;
-    int have_body = 0;
-    int have_meta = 0;
+    int seen = 0;
     ln_status status = LN_OK;
 
     for (uint32_t s = 0; s < n_sections && status == LN_OK; s++) {
@@ -661,22 +926,24 @@ static ln_status read_sections(reader *r, uint32_t n_sections, ln_model **out, l
             status = corrupt(err, "second section is not FEAT");
         else if (s == 1)
             status = read_features(&body, model, err);
-        else if ((tag == TAG_TREE || tag == TAG_LINR) && have_body)
-            status = corrupt(err, "more than one TREE or LINR section");
-        else if (tag == TAG_TREE && model->learner == LN_LEARNER_GBDT)
-            status = read_trees(&body, model, n_trees, err), have_body = 1;
-        else if (tag == TAG_LINR && model->learner == LN_LEARNER_LINEAR)
-            status = read_linear(&body, model, err), have_body = 1;
-        else if (tag == TAG_TREE || tag == TAG_LINR)
-            status = corrupt(err, "section %s does not match the learner %d", tag == TAG_TREE ? "TREE" : "LINR", (int)model->learner);
-        else if (tag == TAG_META && have_meta)
-            status = corrupt(err, "more than one META section");
-        else if (tag == TAG_META)
-            status = read_metadata(&body, model, err), have_meta = 1;
+        else
+            status = read_section(&body, tag, version, model, n_trees, &seen, err);
     }
 
-    if (status == LN_OK && (!have_body || r->at != r->size))
+    if (status == LN_OK && (!(seen & SEEN_BODY) || r->at != r->size))
         status = corrupt(err, "missing TREE or LINR section, or %zu trailing bytes", r->size - r->at);
+    if (status == LN_OK) {
+        /* Without a COVR section (a version 1 file), covers are unknown. */
+        if (!(seen & SEEN_COVR) && model->learner == LN_LEARNER_GBDT) {
+            model->has_covers = 0;
+            for (int t = 0; t < model->n_trees; t++)
+                for (int32_t i = 0; i < model->trees[t].n_nodes; i++)
+                    model->trees[t].nodes[i].cover = NAN;
+        }
+        status = check_consistency(model, err);
+    }
+    if (status == LN_OK)
+        status = learn_model_prepare(model, err);
     if (status != LN_OK) {
         ln_model_free(model);
         return status;
@@ -687,15 +954,15 @@ static ln_status read_sections(reader *r, uint32_t n_sections, ln_model **out, l
 
 ln_status ln_model_load_bytes(const void *data, size_t size, ln_model **out, ln_error *err)
 {
-    uint32_t n_sections = 0;
+    uint32_t n_sections = 0, version = 0;
 
     *out = NULL;
-    ln_status status = check_header(data, size, &n_sections, err);
+    ln_status status = check_header(data, size, &n_sections, &version, err);
     if (status != LN_OK)
         return status;
 
     reader r = {(const uint8_t *)data + HEADER_BYTES, size - HEADER_BYTES, 0, "payload", 0};
-    return read_sections(&r, n_sections, out, err);
+    return read_sections(&r, n_sections, version, out, err);
 }
 
 ln_status ln_model_load(const char *path, ln_model **out, ln_error *err)

@@ -13,12 +13,13 @@
 
 #include "lanner/io.h"
 #include "lanner/limits.h"
+#include "pipeline/config_internal.h"
 #include "pipeline/ydoc.h"
 
 static const char *const top_keys[] = {
     "name", "data", "target", "positive", "id", "time", "ignore", "split",
     "baseline", "model", "outcome", "slices", "slice_min_rows", "slice_tolerance", "evaluation",
-    "contract", NULL,
+    "contract", "gate", "downstream", "monitor", NULL,
 };
 static const char *const evaluation_keys[] = {"bootstrap", "seed", NULL};
 static const char *const action_keys[] = {"name", "payoff_if_positive", "payoff_if_negative", "max_rate", NULL};
@@ -31,7 +32,7 @@ static const char *const baseline_keys[] = {"rule", NULL};
 static const char *const model_keys[] = {
     "type", "trees", "max_leaves", "max_depth", "learning_rate", "min_data_in_leaf",
     "min_sum_hessian", "l1", "l2", "min_gain_to_split", "row_subsample", "feature_subsample",
-    "max_bins", "early_stopping_rounds", "seed", NULL,
+    "max_bins", "early_stopping_rounds", "seed", "calibration", "scale_pos_weight", NULL,
 };
 static const char *const outcome_keys[] = {
     "true_positive", "false_positive", "false_negative", "true_negative", "max_flag_rate", "actions", "default", NULL,
@@ -232,6 +233,32 @@ static ln_status read_model_type(ydoc *doc, yaml_node_t *model, ln_pipeline *pip
     return status;
 }
 
+/*
+ * Reads model: {calibration: isotonic|sigmoid}. ln_model_train fits it on
+ * the validation split after training, so a pipeline with calibration needs
+ * a validation share above 0.
+ */
+static ln_status read_model_calibration(ydoc *doc, yaml_node_t *model, ln_train_params *train, ln_error *err)
+{
+    char *method = NULL;
+    ln_status status = read_optional_string(doc, model, "calibration", &method, err);
+
+    if (status != LN_OK || method == NULL)
+        return status;
+    if (strcmp(method, "isotonic") == 0)
+        train->calibration = LN_CALIBRATION_ISOTONIC;
+    else if (strcmp(method, "sigmoid") == 0)
+        train->calibration = LN_CALIBRATION_SIGMOID;
+    else if (strcmp(method, "none") == 0)
+        train->calibration = LN_CALIBRATION_NONE;
+    else
+        status = ln_error_set(err, LN_ERR_CONFIG,
+                              "%s:%d: model 'calibration' must be isotonic, sigmoid or none, found '%s'", doc->path,
+                              ydoc_line(ydoc_get(doc, model, "calibration")), method);
+    free(method);
+    return status;
+}
+
 static ln_status read_model(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline, ln_error *err)
 {
     yaml_node_t *model = ydoc_get(doc, root, "model");
@@ -286,7 +313,10 @@ static ln_status read_model(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline,
         train->lambda_l2 = l2;
         train->linear_l2 = l2;
     }
-    return LN_OK;
+    status = read_optional_number(doc, model, "scale_pos_weight", 1e-6, 1e6, &train->scale_pos_weight, err);
+    if (status == LN_OK)
+        status = read_model_calibration(doc, model, train, err);
+    return status;
 }
 
 static ln_status copy_text(const char *text, char **out, ln_error *err)
@@ -317,7 +347,6 @@ static ln_status binary_policy(ln_pipeline *pipeline, ln_error *err)
     return status;
 }
 
-static int name_is_valid(const char *name);
 
 static ln_status read_action(ydoc *doc, yaml_node_t *node, size_t index, ln_pipeline *pipeline, ln_error *err)
 {
@@ -338,7 +367,7 @@ static ln_status read_action(ydoc *doc, yaml_node_t *node, size_t index, ln_pipe
     if (status != LN_OK)
         return status;
 
-    if (!name_is_valid(action->name) || strcmp(action->name, "default") == 0)
+    if (!config_name_is_valid(action->name) || strcmp(action->name, "default") == 0)
         return ln_error_set(err, LN_ERR_CONFIG,
                             "%s:%d: action name must be 1 to 128 letters, digits, '-', '_' or '.', and not "
                             "'default'; found '%s'", doc->path, ydoc_line(node), action->name);
@@ -489,7 +518,7 @@ static ln_status read_baseline(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeli
     return status;
 }
 
-static int name_is_valid(const char *name)
+int config_name_is_valid(const char *name)
 {
     size_t length = strlen(name);
 
@@ -510,7 +539,7 @@ static ln_status read_top_level(ydoc *doc, yaml_node_t *root, ln_pipeline *pipel
     ln_status status = ydoc_check_keys(doc, root, "the top level", top_keys, err);
     if (status == LN_OK)
         status = read_required_string(doc, root, "the top level", "name", &pipeline->name, err);
-    if (status == LN_OK && !name_is_valid(pipeline->name))
+    if (status == LN_OK && !config_name_is_valid(pipeline->name))
         return ln_error_set(err, LN_ERR_CONFIG,
                             "%s:%d: 'name' must be 1 to 128 letters, digits, '-', '_' or '.', found '%s'",
                             doc->path, ydoc_line(ydoc_get(doc, root, "name")), pipeline->name);
@@ -544,6 +573,10 @@ static ln_status read_top_level(ydoc *doc, yaml_node_t *root, ln_pipeline *pipel
         status = read_evaluation(doc, root, pipeline, err);
     if (status == LN_OK)
         status = read_slices(doc, root, pipeline, err);
+    if (status == LN_OK)
+        status = config_read_gate(doc, root, pipeline, err);
+    if (status == LN_OK)
+        status = config_read_downstream(doc, root, pipeline, err);
     return status;
 }
 
@@ -571,6 +604,7 @@ static ln_pipeline *pipeline_new(const char *path)
     pipeline->slice_min_rows = LN_DEFAULT_SLICE_MIN_ROWS;
     pipeline->bootstrap_resamples = LN_BOOTSTRAP_DEFAULT_RESAMPLES;
     pipeline->bootstrap_seed = 7;
+    config_gate_defaults(&pipeline->gate);
     return pipeline;
 }
 
@@ -654,5 +688,6 @@ void ln_pipeline_free(ln_pipeline *pipeline)
         free(action->payoff_if_negative);
     }
     free_string_array(pipeline->slices, pipeline->n_slices);
+    ln_consumers_free(pipeline->consumers, pipeline->n_consumers);
     free(pipeline);
 }

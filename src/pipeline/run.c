@@ -53,9 +53,10 @@ void ln_run_options_default(ln_run_options *options)
 {
     memset(options, 0, sizeof *options);
     options->register_model = 1;
+    options->use_cache = 1;
 }
 
-static double seconds_now(void)
+double run_seconds_now(void)
 {
     struct timespec now;
 
@@ -80,37 +81,47 @@ void run_warn(run_context *run, const char *format, ...)
     }
 }
 
-static ln_status load_data(run_context *run, ln_error *err)
+ln_status run_describe_source(run_context *run, run_source *source, ln_error *err)
 {
     const ln_pipeline *pipeline = run->pipeline;
-    char path[PATH_MAX];
-    ln_status status;
+    ln_status status = LN_OK;
 
     if (run->options->data_override_csv != NULL) {
+        source->kind = RUN_SOURCE_CSV;
+        status = ln_path_join(NULL, run->options->data_override_csv, source->path, sizeof source->path, err);
         snprintf(run->data_source, sizeof run->data_source, "csv %.4000s", run->options->data_override_csv);
-        status = ln_csv_read(run->options->data_override_csv, &pipeline->load, &run->data, err);
     } else if (pipeline->data_csv != NULL) {
-        status = ln_path_join(pipeline->dir, pipeline->data_csv, path, sizeof path, err);
-        if (status != LN_OK)
-            return status;
-        snprintf(run->data_source, sizeof run->data_source, "csv %.4000s", path);
-        status = ln_csv_read(path, &pipeline->load, &run->data, err);
+        source->kind = RUN_SOURCE_CSV;
+        status = ln_path_join(pipeline->dir, pipeline->data_csv, source->path, sizeof source->path, err);
+        snprintf(run->data_source, sizeof run->data_source, "csv %.4000s", source->path);
     } else if (ln_postgres_is_url(pipeline->data_sqlite)) {
-        ln_postgres_redact_url(pipeline->data_sqlite, path, sizeof path);
-        snprintf(run->data_source, sizeof run->data_source, "postgres %.4000s: %.4000s", path, pipeline->data_query);
-        status = ln_postgres_read(pipeline->data_sqlite, pipeline->data_query, &pipeline->load, &run->data, err);
+        source->kind = RUN_SOURCE_POSTGRES;
+        ln_postgres_redact_url(pipeline->data_sqlite, source->path, sizeof source->path);
+        snprintf(run->data_source, sizeof run->data_source, "postgres %.4000s: %.4000s", source->path,
+                 pipeline->data_query);
     } else {
-        status = ln_path_join(pipeline->dir, pipeline->data_sqlite, path, sizeof path, err);
-        if (status != LN_OK)
-            return status;
-        snprintf(run->data_source, sizeof run->data_source, "sqlite %.4000s: %.4000s", path, pipeline->data_query);
-        status = ln_sqlite_read(path, pipeline->data_query, &pipeline->load, &run->data, err);
+        source->kind = RUN_SOURCE_SQLITE;
+        status = ln_path_join(pipeline->dir, pipeline->data_sqlite, source->path, sizeof source->path, err);
+        snprintf(run->data_source, sizeof run->data_source, "sqlite %.4000s: %.4000s", source->path,
+                 pipeline->data_query);
     }
+    return status;
+}
+
+ln_status run_read_source(run_context *run, const run_source *source, ln_error *err)
+{
+    const ln_pipeline *pipeline = run->pipeline;
+    ln_status status;
+
+    if (source->kind == RUN_SOURCE_CSV)
+        status = ln_csv_read(source->path, &pipeline->load, &run->data, err);
+    else if (source->kind == RUN_SOURCE_POSTGRES)
+        status = ln_postgres_read(pipeline->data_sqlite, pipeline->data_query, &pipeline->load, &run->data, err);
+    else
+        status = ln_sqlite_read(source->path, pipeline->data_query, &pipeline->load, &run->data, err);
 
     if (status != LN_OK)
         return ln_error_prefix(err, "%s: loading data", pipeline->path);
-
-    ln_hash_table(run->data, run->result->data_hash);
     return LN_OK;
 }
 
@@ -169,7 +180,16 @@ static int is_excluded(const ln_pipeline *pipeline, const char *name)
     return 0;
 }
 
-static ln_status choose_features(run_context *run, ln_error *err)
+static int column_is_all_missing(const ln_column *column, size_t n_rows)
+{
+    for (size_t row = 0; row < n_rows; row++) {
+        if (!ln_column_is_missing(column, row))
+            return 0;
+    }
+    return 1;
+}
+
+ln_status run_choose_features(run_context *run, ln_error *err)
 {
     const ln_table *data = run->data;
 
@@ -190,6 +210,10 @@ static ln_status choose_features(run_context *run, ln_error *err)
         }
         if (column->type == LN_TYPE_TIMESTAMP) {
             ln_log(LN_LOG_INFO, "column '%s' is a timestamp and is not used as a feature", column->name);
+            continue;
+        }
+        if (column_is_all_missing(column, data->n_rows)) {
+            run_warn(run, "column '%s' is missing on every row and is not used as a feature", column->name);
             continue;
         }
         run->features[run->n_features++] = column->name;
@@ -216,7 +240,7 @@ static void describe_time_split(run_context *run)
              "by %s: valid from %s, test from %s", time->name, valid_start, test_start);
 }
 
-static ln_status make_split_rows(run_context *run, ln_error *err)
+ln_status run_make_split_rows(run_context *run, ln_error *err)
 {
     const ln_pipeline *pipeline = run->pipeline;
     ln_status status;
@@ -265,11 +289,9 @@ static ln_status fill_split(run_context *run, run_split *split, const char *name
     return LN_OK;
 }
 
-static ln_status split_data(run_context *run, ln_error *err)
+ln_status run_fill_splits(run_context *run, ln_error *err)
 {
-    ln_status status = make_split_rows(run, err);
-    if (status == LN_OK)
-        status = fill_split(run, &run->train, "train", run->rows.train, run->rows.n_train, err);
+    ln_status status = fill_split(run, &run->train, "train", run->rows.train, run->rows.n_train, err);
     if (status == LN_OK)
         status = fill_split(run, &run->valid, "valid", run->rows.valid, run->rows.n_valid, err);
     if (status == LN_OK)
@@ -292,6 +314,9 @@ static ln_status parse_expression(run_context *run, const char *key, const char 
     ln_status status = ln_expr_parse(text, out, err);
     if (status == LN_OK)
         status = ln_expr_check(*out, run->data, err);
+    /* A long expression is shortened in the message so the reason after it still shows. */
+    if (status != LN_OK && strlen(text) > 120)
+        return ln_error_prefix(err, "%s: %s \"%.100s...\" (%zu bytes)", run->pipeline->path, key, text, strlen(text));
     if (status != LN_OK)
         return ln_error_prefix(err, "%s: %s \"%s\"", run->pipeline->path, key, text);
     return LN_OK;
@@ -372,13 +397,20 @@ void run_split_options(const run_split *split, size_t n_actions, ln_action_payof
 /* The rule gives the first action to the rows where it is true, and the default elsewhere. */
 ln_status run_evaluate_baseline(run_context *run, ln_error *err)
 {
+    size_t undecided = 0;
+    ln_status status = run_rule_flags(run, &undecided, err);
+
+    if (status == LN_OK)
+        status = run_summarise_baseline(run, undecided, err);
+    return status;
+}
+
+ln_status run_rule_flags(run_context *run, size_t *undecided, ln_error *err)
+{
     size_t n = run->test.table->n_rows;
     double *values = malloc((n ? n : 1) * sizeof *values);
     run->baseline_flags = malloc(n ? n : 1);
-    run->baseline_decisions = malloc(n ? n : 1);
-    run->baseline_row_payoffs = malloc((n ? n : 1) * sizeof *run->baseline_row_payoffs);
-    if (values == NULL || run->baseline_flags == NULL || run->baseline_decisions == NULL ||
-        run->baseline_row_payoffs == NULL) {
+    if (values == NULL || run->baseline_flags == NULL) {
         free(values);
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory evaluating the rule");
     }
@@ -390,10 +422,27 @@ ln_status run_evaluate_baseline(run_context *run, ln_error *err)
     }
 
     /* A rule that cannot be decided on a row (a missing input) does not flag it. */
-    size_t undecided = 0;
+    *undecided = 0;
     for (size_t i = 0; i < n; i++) {
-        undecided += isnan(values[i]);
+        *undecided += isnan(values[i]);
         run->baseline_flags[i] = !isnan(values[i]) && values[i] != 0;
+    }
+    free(values);
+    return LN_OK;
+}
+
+ln_status run_summarise_baseline(run_context *run, size_t undecided, ln_error *err)
+{
+    size_t n = run->test.table->n_rows;
+    double *values = malloc((n ? n : 1) * sizeof *values);
+    run->baseline_decisions = malloc(n ? n : 1);
+    run->baseline_row_payoffs = malloc((n ? n : 1) * sizeof *run->baseline_row_payoffs);
+    if (values == NULL || run->baseline_decisions == NULL || run->baseline_row_payoffs == NULL) {
+        free(values);
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory evaluating the rule");
+    }
+
+    for (size_t i = 0; i < n; i++) {
         run->baseline_decisions[i] = run->baseline_flags[i] ? 0 : (unsigned char)run->n_actions;
         values[i] = run->baseline_flags[i];
     }
@@ -408,10 +457,10 @@ ln_status run_evaluate_baseline(run_context *run, ln_error *err)
     return LN_OK;
 }
 
-static ln_status train_model(run_context *run, ln_error *err)
+ln_status run_train_model(run_context *run, ln_error *err)
 {
     ln_train_params params = run->pipeline->train;
-    double started = seconds_now();
+    double started = run_seconds_now();
 
     if (run->options->threads > 0)
         params.threads = run->options->threads;
@@ -426,11 +475,11 @@ static ln_status train_model(run_context *run, ln_error *err)
         return ln_error_prefix(err, "%s: training", run->pipeline->path);
 
     run->result->trees = params.learner == LN_LEARNER_GBDT ? ln_model_tree_count(run->model) : 0;
-    ln_log(LN_LOG_INFO, "trained in %.2f s (%d trees kept)", seconds_now() - started, run->result->trees);
+    ln_log(LN_LOG_INFO, "trained in %.2f s (%d trees kept)", run_seconds_now() - started, run->result->trees);
     return LN_OK;
 }
 
-static ln_status score_split(run_context *run, const run_split *split, double **scores, ln_error *err)
+ln_status run_score_split(run_context *run, const run_split *split, double **scores, ln_error *err)
 {
     size_t n = split->table->n_rows;
 
@@ -449,7 +498,7 @@ static void record_valid_rates(run_context *run, const size_t *assigned)
 }
 
 /* The binary form keeps its own search; more actions need the joint search over every cut. */
-static ln_status choose_threshold(run_context *run, ln_error *err)
+ln_status run_choose_threshold(run_context *run, ln_error *err)
 {
     size_t n = run->valid.table->n_rows;
     ln_status status;
@@ -567,6 +616,7 @@ void run_free(run_context *run)
     split_rows_free(&run->rows);
     free(run->labels);
     free(run->contract_text);
+    json_decref(run->reference);
     free(run->features);
     free(run->baseline_flags);
     free(run->baseline_decisions);
@@ -596,7 +646,7 @@ ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *opt
                           ln_error *err)
 {
     run_context run = {0};
-    double started = seconds_now();
+    double started = run_seconds_now();
 
     memset(result, 0, sizeof *result);
     run.pipeline = pipeline;
@@ -605,49 +655,45 @@ ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *opt
     stamp_created_at(&run);
     ln_hash_bytes(pipeline->text, strlen(pipeline->text), result->pipeline_hash);
 
-    ln_status status = load_data(&run, err);
+    /* Each run_step_* reuses its result from the cache when its key is unchanged (run_steps.c). */
+    ln_status status = run_open_cache(&run, err);
+    if (status == LN_OK)
+        status = run_step_load(&run, err);
     if (status == LN_OK)
         status = run_check_columns(&run, err);
     if (status == LN_OK)
-        status = run_check_contract(&run, err);
+        status = run_step_contract(&run, err);
     if (status == LN_OK)
         status = run_parse_expressions(&run, err);
     if (status == LN_OK)
-        status = choose_features(&run, err);
+        status = run_check_roles(&run, err);
     if (status == LN_OK)
-        status = split_data(&run, err);
+        status = run_choose_features(&run, err);
     if (status == LN_OK)
-        status = run_check_leakage(&run, err);
+        status = run_step_split(&run, err);
     if (status == LN_OK)
         status = run_evaluate_payoffs(&run, &run.valid, "valid", err);
     if (status == LN_OK)
         status = run_evaluate_payoffs(&run, &run.test, "test", err);
     if (status == LN_OK)
-        status = run_evaluate_baseline(&run, err);
+        status = run_step_baseline(&run, err);
     if (status == LN_OK)
-        status = train_model(&run, err);
+        status = run_step_train(&run, err);
     if (status == LN_OK)
-        status = score_split(&run, &run.valid, &run.valid_scores, err);
+        status = run_step_evaluate(&run, err);
     if (status == LN_OK)
-        status = score_split(&run, &run.test, &run.test_scores, err);
-    if (status == LN_OK)
-        status = choose_threshold(&run, err);
-    if (status == LN_OK)
-        status = run_evaluate_model(&run, err);
-    if (status == LN_OK)
-        status = run_evaluate_production(&run, err);
-    if (status == LN_OK)
-        status = run_model_statistics(&run, err);
-    if (status == LN_OK)
-        status = run_compute_slices(&run, err);
+        status = run_build_reference(&run, err);
     if (status == LN_OK)
         status = run_write_model(&run, err);
     if (status == LN_OK && options->register_model)
         status = run_register(&run, err);
+    if (status == LN_OK && options->promote && options->register_model)
+        status = run_promote(&run, err);
+    result->seconds_total = run_seconds_now() - started;
     if (status == LN_OK)
         status = run_write_reports(&run, err);
 
-    result->seconds_total = seconds_now() - started;
+    result->seconds_total = run_seconds_now() - started;
     run_free(&run);
     return status;
 }

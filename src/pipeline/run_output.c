@@ -228,7 +228,12 @@ json_t *run_result_json(const run_context *run)
     json_object_set_new(lineage, "data_hash", json_string(result->data_hash));
     json_object_set_new(lineage, "pipeline_hash", json_string(result->pipeline_hash));
     json_object_set_new(lineage, "contract_hash", run->contract_hash[0] ? json_string(run->contract_hash) : json_null());
+    json_object_set_new(lineage, "steps", run_steps_json(run));
     json_object_set_new(root, "lineage", lineage);
+    json_object_set_new(root, "gate", run_gate_json(run));
+    json_object_set_new(root, "promoted", json_boolean(result->promoted));
+    json_object_set_new(root, "downstream", run_downstream_json(run));
+    json_object_set_new(root, "score_psi", run_json_number(result->score_psi));
 
     json_t *warnings = json_array();
     for (size_t i = 0; i < run->n_warnings; i++)
@@ -263,7 +268,10 @@ static char *model_metadata(const run_context *run)
     json_object_set_new(root, "baseline_rule", json_string(pipeline->baseline_rule));
     /* The contract travels with the model, so serving and monitoring check the rules it was trained under. */
     json_object_set_new(root, "contract", string_or_null(run->contract_text));
-    json_object_set_new(root, "created_at", json_string(run->created_at));
+    if (run->reference != NULL)
+        json_object_set(root, "reference", run->reference);
+    /* No time goes in here: the same inputs give a byte-identical model file. metrics.json and run.json keep
+     * the run's times. */
     json_object_set_new(root, "lanner_version", json_string(LANNER_VERSION));
     json_object_set_new(root, "data_hash", json_string(run->result->data_hash));
     json_object_set_new(root, "pipeline_hash", json_string(run->result->pipeline_hash));
@@ -274,16 +282,19 @@ static char *model_metadata(const run_context *run)
 }
 
 /* runs/<name>-<UTC time>, with a counter when two runs start in the same second. */
+ln_status run_runs_base(const run_context *run, char *out, size_t capacity, ln_error *err)
+{
+    if (run->options->runs_dir != NULL)
+        return ln_path_join(NULL, run->options->runs_dir, out, capacity, err);
+    return ln_path_join(run->pipeline->dir, "runs", out, capacity, err);
+}
+
 static ln_status make_run_dir(run_context *run, ln_error *err)
 {
     char base[PATH_MAX];
     char stamp[32];
-    ln_status status;
 
-    if (run->options->runs_dir != NULL)
-        status = ln_path_join(NULL, run->options->runs_dir, base, sizeof base, err);
-    else
-        status = ln_path_join(run->pipeline->dir, "runs", base, sizeof base, err);
+    ln_status status = run_runs_base(run, base, sizeof base, err);
     if (status == LN_OK)
         status = ln_make_dirs(base, err);
     if (status != LN_OK)
@@ -313,14 +324,20 @@ static ln_status join_run_path(run_context *run, const char *file, char *out, si
     return ln_path_join(run->result->run_dir, file, out, capacity, err);
 }
 
-/* Saves the three splits as CSV, so another tool can be trained and tested on exactly the same rows. */
+/*
+ * Saves the test split as CSV, which `lanner models promote` replays the
+ * candidate and production models on, and with --save-splits the train and
+ * valid splits too, so another tool can be trained and tested on exactly the
+ * same rows.
+ */
 static ln_status write_splits(run_context *run, ln_error *err)
 {
-    const run_split *splits[3] = {&run->train, &run->valid, &run->test};
-    const char *names[3] = {"train.csv", "valid.csv", "test.csv"};
+    const run_split *splits[3] = {&run->test, &run->train, &run->valid};
+    const char *names[3] = {"test.csv", "train.csv", "valid.csv"};
     char path[PATH_MAX];
+    int count = run->options->save_splits ? 3 : 1;
 
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < count; i++) {
         ln_status status = join_run_path(run, names[i], path, sizeof path, err);
         if (status == LN_OK)
             status = ln_table_write_csv(splits[i]->table, path, err);
@@ -392,7 +409,7 @@ ln_status run_write_model(run_context *run, ln_error *err)
         status = ln_model_save(run->model, run->result->model_path, err);
     if (status == LN_OK)
         status = write_pipeline_copy(run, pipeline_copy, err);
-    if (status == LN_OK && run->options->save_splits)
+    if (status == LN_OK)
         status = write_splits(run, err);
     return status;
 }
@@ -575,6 +592,44 @@ ln_status run_write_reports(run_context *run, ln_error *err)
     if (status == LN_OK)
         status = write_metrics(run, err);
     if (status == LN_OK)
+        status = run_write_record(run, err);
+    if (status == LN_OK)
         ln_log(LN_LOG_INFO, "wrote %s", result->run_dir);
     return status;
+}
+
+/* "gate passed: beat_baseline (model payoff ...); contract (...)", cut to the registry's reason limit. */
+static void gate_reason(const ln_run_result *result, char *reason, size_t capacity)
+{
+    size_t used = (size_t)snprintf(reason, capacity, "gate passed:");
+
+    for (size_t i = 0; i < result->n_gate_rules && used < capacity; i++)
+        used += (size_t)snprintf(reason + used, capacity - used, "%s %s (%s)", i ? ";" : "",
+                                 result->gate_rules[i].name, result->gate_rules[i].detail);
+    if (result->n_gate_rules == 0 && used < capacity)
+        snprintf(reason + used, capacity - used, " no rule is enabled");
+}
+
+ln_status run_promote(run_context *run, ln_error *err)
+{
+    ln_run_result *result = run->result;
+    ln_registry *registry = NULL;
+    char reason[LN_REGISTRY_MAX_REASON_BYTES];
+
+    if (!result->gate_passed) {
+        ln_log(LN_LOG_WARN, "%s version %d is registered but not promoted: the gate failed", result->registry_name,
+               result->registry_version);
+        return LN_OK;
+    }
+    gate_reason(result, reason, sizeof reason);
+    ln_status status = ln_registry_open(result->registry_path, &registry, err);
+    if (status == LN_OK)
+        status = ln_registry_promote(registry, run->pipeline->name, result->registry_version, reason, err);
+    ln_registry_close(registry);
+    if (status != LN_OK)
+        return ln_error_prefix(err, "promoting %s version %d", run->pipeline->name, result->registry_version);
+
+    result->promoted = 1;
+    ln_log(LN_LOG_INFO, "promoted %s version %d: %s", run->pipeline->name, result->registry_version, reason);
+    return LN_OK;
 }

@@ -5,6 +5,7 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -122,6 +123,7 @@ static ln_status score_production(run_context *run, ln_model *model, int version
                          run->production_row_payoffs);
     production->log_loss = ln_log_loss(run->production_scores, run->test.labels, n);
     production->threshold = thresholds[0];
+    run->production_threshold = thresholds[run->n_actions - 1];
     run->result->production_version = version;
     ln_log(LN_LOG_INFO, "production model %s@%d on test: AUC %.4f, payoff %.2f", run->pipeline->name, version,
            production->auc, production->payoff);
@@ -157,6 +159,7 @@ ln_status run_evaluate_production(run_context *run, ln_error *err)
         return LN_OK;
     }
 
+    run->production_registered = info.version;
     ln_model *model = NULL;
     if (ln_model_load(info.model_path, &model, &local) != LN_OK) {
         run_warn(run, "production model %s@%d cannot be loaded: %s", run->pipeline->name, info.version,
@@ -165,6 +168,8 @@ ln_status run_evaluate_production(run_context *run, ln_error *err)
         return LN_OK;
     }
     status = score_production(run, model, info.version, err);
+    if (status == LN_OK && run->result->production_version > 0)
+        snprintf(run->production_sha, sizeof run->production_sha, "%s", info.model_sha);
     ln_model_free(model);
     ln_version_info_clear(&info);
     return status;

@@ -113,11 +113,29 @@ void serve_buf_json_string(serve_buf *buf, const char *text)
     serve_buf_append(buf, "\"", 1);
 }
 
+/* Writes an integer below 2^53 in magnitude without printf, which is the slow part of a log line. */
+static void format_integer(double value, char *text)
+{
+    char digits[24];
+    int n = 0;
+    uint64_t magnitude = (uint64_t)fabs(value);
+
+    do {
+        digits[n++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude > 0);
+    if (signbit(value))
+        *text++ = '-';
+    while (n > 0)
+        *text++ = digits[--n];
+    *text = '\0';
+}
+
 void serve_format_double(double value, char *text, size_t capacity)
 {
     /* Integers below 2^53 print without an exponent or fraction; other values try 15, 16, 17 digits. */
     if (value == floor(value) && fabs(value) < 9007199254740992.0) {
-        snprintf(text, capacity, "%.0f", value);
+        format_integer(value, text);
         return;
     }
     for (int precision = 15; precision <= 17; precision++) {

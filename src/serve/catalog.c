@@ -4,9 +4,9 @@
  *
  * A request takes a reference under the catalog's read lock and drops it when
  * its response is built. A reload builds the new handle aside, swaps it in
- * under the write lock and drops the catalog's reference to the old one, so
- * the old model is freed by whichever of the reload and the last request in
- * flight finishes later.
+ * under the write lock and drops the catalog's reference to the old one.
+ * The old model is freed by whichever finishes later: the reload or the
+ * last request in flight.
  */
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +25,25 @@ void serve_schema_clear(serve_schema *schema)
     free(schema->types);
     free(schema->names);
     memset(schema, 0, sizeof *schema);
+}
+
+/* Copies the categories that have their own bin in the model into a new dictionary. */
+static ln_status copy_categories(const ln_model *model, size_t feature, ln_dict **out, ln_error *err)
+{
+    int32_t n = ln_model_category_count(model, feature);
+    ln_dict *dict = ln_dict_new();
+
+    if (dict == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory copying the categories of feature %zu", feature);
+    for (int32_t i = 0; i < n; i++) {
+        const char *category = ln_model_category(model, feature, i);
+        if (ln_dict_intern(dict, category, strlen(category)) < 0) {
+            ln_dict_release(dict);
+            return ln_error_set(err, LN_ERR_NOMEM, "out of memory copying the categories of feature %zu", feature);
+        }
+    }
+    *out = dict;
+    return LN_OK;
 }
 
 ln_status serve_schema_init(serve_schema *schema, const ln_model *model, ln_error *err)
@@ -46,7 +65,7 @@ ln_status serve_schema_init(serve_schema *schema, const ln_model *model, ln_erro
         schema->types[f] = ln_model_feature_type(model, f);
         if (schema->types[f] != LN_TYPE_CATEGORY)
             continue;
-        ln_status status = serve_model_categories(model, f, &schema->known[f], err);
+        ln_status status = copy_categories(model, f, &schema->known[f], err);
         if (status != LN_OK) {
             serve_schema_clear(schema);
             return status;
@@ -165,6 +184,15 @@ ln_status serve_model_new(ln_model *model, const char *name, int version, const 
     snprintf(served->model_sha, sizeof served->model_sha, "%s", model_sha ? model_sha : "");
     served->version = version;
     served->model = model;
+
+    /* The response's score and flag decision assume a probability of the positive class. */
+    if (ln_model_objective(model) != LN_OBJECTIVE_BINARY) {
+        ln_status status = ln_error_set(err, LN_ERR_CONFIG,
+                                        "model %s version %d is a %s model; lanner serve scores binary models only",
+                                        name, version, ln_objective_name(ln_model_objective(model)));
+        model_free(served);
+        return status;
+    }
 
     ln_status status = read_metadata(served, &metadata, err);
     if (status == LN_OK)

@@ -4,6 +4,11 @@
  * <dir>/predictions-<UTC start time>.jsonl and starts a new file after
  * max_file_bytes. A full queue drops the line and counts it, so a slow disk
  * never stalls a request.
+ *
+ * The writer wakes every WRITER_PERIOD_MS, or at once when WRITER_WAKE_LINES
+ * lines are waiting: waking it for every line costs a futex wake and a
+ * context switch per prediction, which measured as a fifth of the server's
+ * CPU time under load.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +22,12 @@
 #include "lanner/io.h"
 #include "lanner/log.h"
 #include "serve/serve_internal.h"
+
+/* Milliseconds the writer sleeps between batches when few lines arrive. */
+#define WRITER_PERIOD_MS 50
+
+/* Queued lines that wake the writer before its period ends. */
+#define WRITER_WAKE_LINES 4096
 
 struct serve_log {
     char *dir;
@@ -151,11 +162,22 @@ static void *writer_main(void *arg)
 
     for (;;) {
         pthread_mutex_lock(&log->lock);
-        while (log->count == 0 && !log->stopping)
-            pthread_cond_wait(&log->wake, &log->lock);
-        if (log->count == 0 && log->stopping) {
+        if (log->count < WRITER_WAKE_LINES && !log->stopping) {
+            struct timespec deadline;
+            clock_gettime(CLOCK_REALTIME, &deadline);
+            deadline.tv_nsec += WRITER_PERIOD_MS * 1000000L;
+            if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&log->wake, &log->lock, &deadline);
+        }
+        if (log->count == 0) {
+            int stopping = log->stopping;
             pthread_mutex_unlock(&log->lock);
-            break;
+            if (stopping)
+                break;
+            continue;
         }
         size_t n = log->count;
         for (size_t i = 0; i < n; i++) {
@@ -241,7 +263,8 @@ void serve_log_push(serve_log *log, char *line, size_t length)
         log->lengths[slot] = length;
         log->count++;
         log->queued_bytes += length;
-        pthread_cond_signal(&log->wake);
+        if (log->count == WRITER_WAKE_LINES)
+            pthread_cond_signal(&log->wake);
     }
     pthread_mutex_unlock(&log->lock);
 

@@ -92,10 +92,15 @@ static void request_id(ln_server *server, struct MHD_Connection *connection, cha
     snprintf(out, capacity, "%08x-%llu", server->boot_id, n + 1);
 }
 
-/* Scores every row in chunks of serve_chunk_rows rows, so a table never exceeds SERVE_CHUNK_CELLS cells. */
+/*
+ * Scores every row in chunks of serve_chunk_rows rows, so a table never
+ * exceeds SERVE_CHUNK_CELLS cells. contributions is NULL, or receives
+ * ln_model_explain's n_features + 1 values per row.
+ */
 static ln_status score_rows(const serve_model *model, const serve_request *request, double *scores,
-                            serve_counts *counts, ln_error *err)
+                            double *contributions, serve_counts *counts, ln_error *err)
 {
+    size_t width = model->schema.n_features + 1;
     size_t chunk = serve_chunk_rows(model->schema.n_features);
 
     for (size_t begin = 0; begin < request->n_rows; begin += chunk) {
@@ -104,6 +109,8 @@ static ln_status score_rows(const serve_model *model, const serve_request *reque
         ln_status status = serve_request_table(&model->schema, request, begin, end, &table, counts, err);
         if (status == LN_OK)
             status = ln_model_predict(model->model, table, scores + begin, err);
+        if (status == LN_OK && contributions != NULL)
+            status = ln_model_explain(model->model, table, contributions + begin * width, err);
         ln_table_free(table);
         if (status != LN_OK)
             return status;
@@ -111,7 +118,24 @@ static ln_status score_rows(const serve_model *model, const serve_request *reque
     return LN_OK;
 }
 
-static char *prediction_body(const serve_model *model, const double *scores, size_t n, serve_api api)
+/* Appends ,"contributions":{feature: value, ...},"bias":value for one row. */
+static void append_contributions(serve_buf *buf, const serve_model *model, const double *row)
+{
+    size_t n = model->schema.n_features;
+
+    serve_buf_puts(buf, ",\"contributions\":{");
+    for (size_t f = 0; f < n; f++) {
+        serve_buf_puts(buf, f ? "," : "");
+        serve_buf_json_string(buf, model->schema.names[f]);
+        serve_buf_puts(buf, ":");
+        serve_buf_json_number(buf, row[f]);
+    }
+    serve_buf_puts(buf, "},\"bias\":");
+    serve_buf_json_number(buf, row[n]);
+}
+
+static char *prediction_body(const serve_model *model, const double *scores, const double *contributions,
+                             size_t n, serve_api api)
 {
     serve_buf buf;
 
@@ -132,7 +156,10 @@ static char *prediction_body(const serve_model *model, const double *scores, siz
         }
         serve_buf_puts(&buf, "{\"score\":");
         serve_buf_json_number(&buf, scores[i]);
-        serve_buf_puts(&buf, scores[i] >= model->threshold ? ",\"decision\":\"flag\"}" : ",\"decision\":\"pass\"}");
+        serve_buf_puts(&buf, scores[i] >= model->threshold ? ",\"decision\":\"flag\"" : ",\"decision\":\"pass\"");
+        if (contributions != NULL)
+            append_contributions(&buf, model, contributions + i * (model->schema.n_features + 1));
+        serve_buf_puts(&buf, "}");
     }
     serve_buf_puts(&buf, "]}");
     return serve_buf_take(&buf);
@@ -191,22 +218,28 @@ static int predict_with(ln_server *server, struct MHD_Connection *connection, se
                                            &request, &err);
     if (status != LN_OK)
         return serve_respond_error(server, connection, call, serve_http_status(status), "%s", err.message);
-    if (request.explain) {
+    size_t width = model->schema.n_features + 1;
+    if (request.explain && request.n_rows > SERVE_MAX_EXPLAIN_CELLS / width) {
         serve_request_clear(&request);
-        return serve_respond_error(server, connection, call, MHD_HTTP_NOT_IMPLEMENTED,
-                                   "explanations are not available yet: the learner exposes no per-feature "
-                                   "contributions; send the request without \"explain\"");
+        return serve_respond_error(server, connection, call, MHD_HTTP_CONTENT_TOO_LARGE,
+                                   "explaining %zu rows of %zu features is over the limit of %u contributions per "
+                                   "request; send fewer rows",
+                                   request.n_rows, width - 1, SERVE_MAX_EXPLAIN_CELLS);
     }
 
     double *scores = malloc(request.n_rows * sizeof *scores);
-    if (scores == NULL)
+    double *contributions = request.explain ? malloc(request.n_rows * width * sizeof *contributions) : NULL;
+    if (scores == NULL || (request.explain && contributions == NULL))
         status = ln_error_set(&err, LN_ERR_NOMEM, "out of memory scoring %zu rows", request.n_rows);
     if (status == LN_OK)
-        status = score_rows(model, &request, scores, &counts, &err);
+        status = score_rows(model, &request, scores, contributions, &counts, &err);
     if (status != LN_OK) {
+        /* ln_model_explain rejects models it cannot explain (such as trees from a format-1 file) as a config error. */
+        int code = request.explain && status == LN_ERR_CONFIG ? MHD_HTTP_NOT_IMPLEMENTED : serve_http_status(status);
         free(scores);
+        free(contributions);
         serve_request_clear(&request);
-        return serve_respond_error(server, connection, call, serve_http_status(status), "%s", err.message);
+        return serve_respond_error(server, connection, call, code, "%s", err.message);
     }
 
     if (model->series != NULL) {
@@ -215,9 +248,10 @@ static int predict_with(ln_server *server, struct MHD_Connection *connection, se
     }
     request_id(server, connection, id, sizeof id);
     int response = serve_respond(server, connection, call, MHD_HTTP_OK,
-                                 prediction_body(model, scores, request.n_rows, api), id);
+                                 prediction_body(model, scores, contributions, request.n_rows, api), id);
     record_predictions(server, model, &request, scores, id, call->body.length);
     free(scores);
+    free(contributions);
     serve_request_clear(&request);
     return response;
 }

@@ -29,6 +29,9 @@
 /* Model versions with their own prediction metrics; later versions share no series and go uncounted. */
 #define SERVE_MAX_SERIES 4096
 
+/* Contributions (rows x (features + 1)) in one "explain" request; more get 413. */
+#define SERVE_MAX_EXPLAIN_CELLS (1u << 20)
+
 /* Bytes in one response body (10,000 predictions need about 1 MB). */
 #define SERVE_MAX_RESPONSE_BYTES (64u << 20)
 
@@ -155,8 +158,6 @@ typedef struct serve_schema {
 ln_status serve_schema_init(serve_schema *schema, const ln_model *model, ln_error *err);
 void serve_schema_clear(serve_schema *schema);
 
-/* Copies the kept categories of feature into a new dictionary (model_categories.c). */
-ln_status serve_model_categories(const ln_model *model, size_t feature, ln_dict **out, ln_error *err);
 
 /* One loaded model version; requests hold a reference while they use it. */
 typedef struct serve_model {

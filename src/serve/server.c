@@ -358,7 +358,8 @@ static ln_status start_daemon(ln_server *server, int port, ln_error *err)
     struct sockaddr_in v4 = {0};
     struct sockaddr_in6 v6 = {0};
     struct sockaddr *address;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    /* TURBO tries reads and writes before polling; it is valid with a thread pool. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO;
     const char *host = strcmp(server->host, "localhost") == 0 ? "127.0.0.1" : server->host;
 
     if (inet_pton(AF_INET, host, &v4.sin_addr) == 1) {

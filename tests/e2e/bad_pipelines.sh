@@ -65,6 +65,30 @@ head -50 "$data" >"$SCRATCH/tiny.csv"
 write_pipeline tiny.csv
 expect_exit 2 'at least 100' "$LANNER" run "$SCRATCH/p.yaml" --quiet
 
+# The rule in use cannot read the label, and the id cannot be the target.
+write_pipeline loans.csv Class bad "Class == 'bad'"
+expect_exit 2 "baseline.rule reads the target column 'Class'" "$LANNER" run "$SCRATCH/p.yaml" --quiet
+write_pipeline
+printf 'id: Class\n' >>"$SCRATCH/p.yaml"
+expect_exit 2 "'id' names the target column 'Class'" "$LANNER" run "$SCRATCH/p.yaml" --quiet
+
+# An expression over the length limit exits 2, and the message keeps the reason after the shortened text.
+long_rule=$(python3 -c 'print(" + ".join(["funded_amnt"] * 7000) + " > 1")')
+write_pipeline loans.csv Class bad "$long_rule"
+expect_exit 2 '\.\.\." \([0-9]+ bytes\): .*(limit|long)' "$LANNER" run "$SCRATCH/p.yaml" --quiet
+
+# Repeated ids and an all-missing column run, with a warning for each.
+awk -F, -v OFS=, 'NR == 1 { print $0, "loan_id", "empty"; next } { print $0, int(NR / 2), "" }' "$data" >"$SCRATCH/ids.csv"
+write_pipeline ids.csv
+printf 'id: loan_id\n' >>"$SCRATCH/p.yaml"
+"$LANNER" run "$SCRATCH/p.yaml" --quiet --no-register --json >"$SCRATCH/ids.json"
+check_json "$SCRATCH/ids.json" 'any("loan_id" in w and "repeats on 4928 rows" in w for w in j["warnings"])' \
+    "repeated ids are counted in a warning"
+check_json "$SCRATCH/ids.json" 'any("\x27empty\x27 is missing on every row" in w for w in j["warnings"])' \
+    "an all-missing column is left out with a warning"
+check_json "$SCRATCH/ids.json" 'j["model"]["features"] == 22' "neither the id nor the empty column is a feature"
+rm -rf "$SCRATCH/runs"
+
 check "[ ! -e '$SCRATCH/lanner.db' ] || [ \$(sqlite3 '$SCRATCH/lanner.db' 'select count(*) from versions') -eq 0 ]" \
     "failed runs register nothing"
 

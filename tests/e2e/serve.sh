@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# lanner serve on a churn model: every endpoint, each kind of bad request, the bearer token,
-# hot reload while requests keep coming (no failed request), SIGHUP, and a graceful stop after
-# which the prediction log contains one line per prediction made.
+# lanner serve on a churn model: every endpoint, each kind of bad request and the bearer token.
+# Hot reload while requests keep coming fails no request, SIGHUP keeps the server up, and after a
+# graceful stop the prediction log contains one line per prediction made.
 source "$(dirname "$0")/lib.sh"
 
 data=$SOURCE_DIR/tests/data/mlc_churn.csv

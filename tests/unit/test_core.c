@@ -232,6 +232,7 @@ static void status_maps_to_exit_codes(void **state)
     assert_int_equal(ln_status_exit_code(LN_ERR_CORRUPT), 1);
     assert_int_equal(ln_status_exit_code(LN_ERR_CONFIG), 2);
     assert_int_equal(ln_status_exit_code(LN_ERR_NOT_FOUND), 2);
+    assert_int_equal(ln_status_exit_code(LN_ERR_LIMIT), 2);
     assert_int_equal(ln_status_exit_code(LN_ERR_CHECK_FAILED), 3);
 }
 

@@ -770,9 +770,26 @@ static void test_random_inputs_fail_cleanly(void **state)
     ln_table_free(table);
 }
 
+static void expr_reads_column_names(void **state)
+{
+    (void)state;
+    ln_error err = {0};
+    ln_expr *expr = NULL;
+
+    assert_int_equal(ln_expr_parse("if(is_missing(amount), 0, `order total`) > 5 and country == 'amount'", &expr, &err),
+                     LN_OK);
+    assert_true(ln_expr_reads_column(expr, "amount"));
+    assert_true(ln_expr_reads_column(expr, "order total"));
+    assert_true(ln_expr_reads_column(expr, "country"));
+    assert_false(ln_expr_reads_column(expr, "amoun"));
+    assert_false(ln_expr_reads_column(expr, "total"));
+    ln_expr_free(expr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(expr_reads_column_names),
         cmocka_unit_test(test_number_forms),
         cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_comparisons),

@@ -80,7 +80,7 @@ static void numeric_split_exact_gain(void **state)
     gbdt_split_params params = split_params(1);
     gbdt_split best = {0};
 
-    gbdt_best_numeric_split(hist, 4, &total, 3, &params, &best);
+    gbdt_best_numeric_split(hist, 4, &total, 3, &params, NULL, &best);
 
     /* Split after bin 1: 16/3 + 16/6 = 8; after bin 2: 36/5 + 36/4 = 16.2. */
     assert_int_equal(best.feature, 3);
@@ -101,7 +101,7 @@ static void numeric_split_learns_missing_side(void **state)
     gbdt_split_params params = split_params(1);
     gbdt_split best = {0};
 
-    gbdt_best_numeric_split(hist, 4, &total, 0, &params, &best);
+    gbdt_best_numeric_split(hist, 4, &total, 0, &params, NULL, &best);
 
     /* Best: bins 1-2 left, missing right: 36/5 + 121/5 - 25/9. */
     assert_int_equal(best.split_bin, 2);
@@ -119,12 +119,12 @@ static void numeric_split_respects_min_data(void **state)
     gbdt_split_params params = split_params(7);
     gbdt_split best = {0};
 
-    gbdt_best_numeric_split(hist, 4, &total, 0, &params, &best);
+    gbdt_best_numeric_split(hist, 4, &total, 0, &params, NULL, &best);
     assert_true(best.gain == 0.0);
 
     params.min_gain_to_split = 16.2;
     params.min_data_in_leaf = 1;
-    gbdt_best_numeric_split(hist, 4, &total, 0, &params, &best);
+    gbdt_best_numeric_split(hist, 4, &total, 0, &params, NULL, &best);
     assert_true(best.gain == 0.0);
 }
 
@@ -137,7 +137,7 @@ static void numeric_split_on_presence(void **state)
     gbdt_split_params params = split_params(1);
     gbdt_split best = {0};
 
-    gbdt_best_numeric_split(hist, 2, &total, 0, &params, &best);
+    gbdt_best_numeric_split(hist, 2, &total, 0, &params, NULL, &best);
 
     assert_int_equal(best.split_bin, 1);
     assert_int_equal(best.default_left, 0);
@@ -154,7 +154,7 @@ static void category_split_orders_by_ratio(void **state)
     gbdt_split_params params = split_params(1);
     gbdt_split best = {0};
 
-    gbdt_best_category_split(hist, 5, &total, 1, &params, &best);
+    gbdt_best_category_split(hist, 5, &total, 1, &params, NULL, &best);
 
     assert_true(best.categorical);
     assert_true(learn_bin_set_has(&best.left_bins, 2));

@@ -300,9 +300,11 @@ static void hostile_counts_are_rejected(void **state)
     put32(copy + 12, 9);
     expect_corrupt(copy, size);
 
-    /* Wrong version. */
+    /* Versions this lanner does not read: 0 and the one after the current 2. */
     memcpy(copy, data, size);
-    put32(copy + 8, 2);
+    put32(copy + 8, 3);
+    expect_corrupt(copy, size);
+    put32(copy + 8, 0);
     expect_corrupt(copy, size);
 
     free(copy);
@@ -334,6 +336,210 @@ static void resealed_flips_never_crash(void **state)
     }
 }
 
+/* Copies the sections of a saved file except those with a tag in drop, as format version. */
+static uint8_t *rewrite_sections(const uint8_t *data, size_t size, const char *const *drop, uint32_t version,
+                                 size_t *out_size)
+{
+    uint8_t *out = malloc(size);
+    size_t at = HEADER_BYTES, written = HEADER_BYTES;
+    uint32_t kept = 0;
+
+    memcpy(out, data, HEADER_BYTES);
+    while (at < size) {
+        uint64_t length = 0;
+        for (int i = 0; i < 8; i++)
+            length |= (uint64_t)data[at + 8 + (size_t)i] << (8 * i);
+        int skip = 0;
+        for (size_t d = 0; drop[d] != NULL; d++)
+            skip |= memcmp(data + at, drop[d], 4) == 0;
+        if (!skip) {
+            memcpy(out + written, data + at, 16 + (size_t)length);
+            written += 16 + (size_t)length;
+            kept++;
+        }
+        at += 16 + (size_t)length;
+    }
+    put32(out + 8, version);
+    put32(out + 12, kept);
+    uint64_t payload = written - HEADER_BYTES;
+    for (int i = 0; i < 8; i++)
+        out[16 + i] = (uint8_t)(payload >> (8 * i));
+    reseal(out, written);
+    *out_size = written;
+    return out;
+}
+
+static void version_1_file_still_loads(void **state)
+{
+    (void)state;
+    double *labels;
+    ln_table *table = make_table(400, &labels);
+    ln_model *model = train_model(table, labels, LN_LEARNER_GBDT, 10);
+    size_t size, old_size;
+    uint8_t *data = saved_bytes(model, &size);
+    const char *const v2_sections[] = {"OBJV", "COVR", "PARM", "CALB", NULL};
+    uint8_t *old = rewrite_sections(data, size, v2_sections, 1, &old_size);
+    assert_true(old_size < size);
+
+    ln_model *loaded = NULL;
+    ln_error err = {0};
+    if (ln_model_load_bytes(old, old_size, &loaded, &err) != LN_OK)
+        fail_msg("version 1 load failed: %s", err.message);
+    assert_int_equal(ln_model_objective(loaded), LN_OBJECTIVE_BINARY);
+    assert_int_equal(ln_model_param_count(loaded), 0);
+
+    double before[400], after[400];
+    assert_int_equal(ln_model_predict(model, table, before, &err), LN_OK);
+    assert_int_equal(ln_model_predict(loaded, table, after, &err), LN_OK);
+    assert_memory_equal(before, after, sizeof before);
+
+    /* Covers are unknown, so explanations are refused with the reason. */
+    ln_tree_node node;
+    assert_int_equal(ln_model_tree_node(loaded, 0, 0, &node), 0);
+    assert_true(isnan(node.cover));
+    double *phi = malloc(400 * 3 * sizeof *phi);
+    assert_int_equal(ln_model_explain(loaded, table, phi, &err), LN_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "format 1"));
+
+    /* A version 1 file with a version 2 section: the section is ignored, as an unknown one would be. */
+    const char *const none[] = {NULL};
+    uint8_t *mixed = rewrite_sections(data, size, none, 1, &old_size);
+    ln_model_free(loaded);
+    assert_int_equal(ln_model_load_bytes(mixed, old_size, &loaded, &err), LN_OK);
+    assert_int_equal(ln_model_explain(loaded, table, phi, &err), LN_ERR_CONFIG);
+
+    free(phi);
+    free(mixed);
+    free(old);
+    free(data);
+    ln_model_free(loaded);
+    ln_model_free(model);
+    ln_table_free(table);
+    free(labels);
+}
+
+static ln_model *multiclass_model(ln_table *table, size_t n, double *labels)
+{
+    for (size_t i = 0; i < n; i++)
+        labels[i] += i % 5 == 0; /* classes 0, 1 and 2 */
+    ln_train_params params;
+    ln_train_params_default(&params);
+    params.objective = LN_OBJECTIVE_MULTICLASS;
+    params.n_classes = 3;
+    params.trees = 6;
+    params.max_leaves = 4;
+    params.threads = 1;
+    const char *features[] = {"amount", "country"};
+    ln_model *model = NULL;
+    ln_error err = {0};
+    assert_int_equal(ln_model_train(&params, table, labels, features, 2, NULL, NULL, &model, &err), LN_OK);
+    return model;
+}
+
+static void multiclass_round_trip_keeps_explanations(void **state)
+{
+    (void)state;
+    double *labels;
+    ln_table *table = make_table(300, &labels);
+    ln_model *model = multiclass_model(table, 300, labels);
+    size_t size;
+    uint8_t *data = saved_bytes(model, &size);
+    ln_model *loaded = NULL;
+    ln_error err = {0};
+    assert_int_equal(ln_model_load_bytes(data, size, &loaded, &err), LN_OK);
+    assert_int_equal(ln_model_output_count(loaded), 3);
+    assert_int_equal(ln_model_tree_count(loaded), ln_model_tree_count(model));
+
+    double *a = malloc(300 * 9 * sizeof *a), *b = malloc(300 * 9 * sizeof *b);
+    assert_int_equal(ln_model_predict_proba(model, table, a, &err), LN_OK);
+    assert_int_equal(ln_model_predict_proba(loaded, table, b, &err), LN_OK);
+    assert_memory_equal(a, b, 300 * 3 * sizeof *a);
+    assert_int_equal(ln_model_explain(model, table, a, &err), LN_OK);
+    assert_int_equal(ln_model_explain(loaded, table, b, &err), LN_OK);
+    assert_memory_equal(a, b, 300 * 9 * sizeof *a);
+
+    /* Trees that do not divide among the classes: drop the OBJV section's class count to 4. */
+    for (size_t at = HEADER_BYTES; at + 4 <= size; at++)
+        if (memcmp(data + at, "OBJV", 4) == 0) {
+            put32(data + at + 16 + 4, 4);
+            break;
+        }
+    reseal(data, size);
+    expect_corrupt(data, size);
+
+    free(a);
+    free(b);
+    free(data);
+    ln_model_free(loaded);
+    ln_model_free(model);
+    ln_table_free(table);
+    free(labels);
+}
+
+/* Returns the offset of the body of the first section tagged tag. */
+static size_t section_body(const uint8_t *data, size_t size, const char *tag)
+{
+    size_t at = HEADER_BYTES;
+    while (at + 16 <= size) {
+        uint64_t length = 0;
+        for (int i = 0; i < 8; i++)
+            length |= (uint64_t)data[at + 8 + (size_t)i] << (8 * i);
+        if (memcmp(data + at, tag, 4) == 0)
+            return at + 16;
+        at += 16 + (size_t)length;
+    }
+    fail_msg("no %s section", tag);
+    return 0;
+}
+
+static void hostile_v2_sections_are_rejected(void **state)
+{
+    (void)state;
+    double *labels;
+    ln_table *table = make_table(600, &labels);
+    ln_train_params params;
+    ln_train_params_default(&params);
+    params.trees = 5;
+    params.threads = 1;
+    params.calibration = LN_CALIBRATION_ISOTONIC;
+    const char *features[] = {"amount", "country"};
+    ln_model *model = NULL;
+    ln_error err = {0};
+    assert_int_equal(ln_model_train(&params, table, labels, features, 2, table, labels, &model, &err), LN_OK);
+    size_t size;
+    uint8_t *data = saved_bytes(model, &size);
+    uint8_t *copy = malloc(size);
+    size_t covr = section_body(data, size, "COVR");
+    size_t calb = section_body(data, size, "CALB");
+    size_t objv = section_body(data, size, "OBJV");
+
+    const struct {
+        size_t offset;
+        uint32_t value;
+    } cases[] = {
+        {covr + 4, 0xbff00000u},   /* first cover -1 */
+        {covr + 4, 0x7ff80000u},   /* first cover NaN */
+        {calb, 7},                 /* unknown calibration method */
+        {calb + 24, 0xffffffffu},  /* isotonic point count beyond the section */
+        {calb + 36, 0x7ff00000u},  /* first x infinite */
+        {objv, 2},                 /* multiclass with one output */
+        {objv + 4, 0},             /* no outputs */
+        {objv + 12, 0x7ff00000u},  /* base score infinite */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memcpy(copy, data, size);
+        put32(copy + cases[i].offset, cases[i].value);
+        reseal(copy, size);
+        expect_corrupt(copy, size);
+    }
+
+    free(copy);
+    free(data);
+    ln_model_free(model);
+    ln_table_free(table);
+    free(labels);
+}
+
 static void missing_file_is_not_found(void **state)
 {
     (void)state;
@@ -355,6 +561,9 @@ int main(void)
         cmocka_unit_test(hostile_counts_are_rejected),
         cmocka_unit_test(resealed_flips_never_crash),
         cmocka_unit_test(missing_file_is_not_found),
+        cmocka_unit_test(version_1_file_still_loads),
+        cmocka_unit_test(multiclass_round_trip_keeps_explanations),
+        cmocka_unit_test(hostile_v2_sections_are_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -312,8 +312,6 @@ static void test_server_read_endpoints(void **state)
     expect_reply(http(f->port, "GET", "/nothing", NULL, NULL), 404, "no route for GET /nothing");
     expect_reply(http(f->port, "POST", "/v1/models/fraud:predict", NULL, "{\"instance\":{\"amount\":\"x\"}}"), 400,
                  "instance field \\\"amount\\\" must be a number");
-    expect_reply(http(f->port, "POST", "/v1/models/fraud:predict", NULL, "{\"instance\":{},\"explain\":true}"), 501,
-                 "explanations are not available");
     expect_reply(http(f->port, "POST", "/v1/models/fraud:predict", "Content-Type: text/csv\r\n", NULL), 415,
                  "Content-Type must be application/json");
 
@@ -325,6 +323,31 @@ static void test_server_read_endpoints(void **state)
     assert_non_null(strstr(metrics.body, "lanner_model_reloads_total 1\n"));
     assert_non_null(strstr(metrics.body, "lanner_http_request_duration_seconds_bucket{route=\"healthz\",le=\"+Inf\"} 1\n"));
     free(metrics.body);
+}
+
+static void test_server_explains_scores(void **state)
+{
+    fixture *f = *state;
+
+    register_and_promote(f, "fraud", 20);
+    start_server(f, NULL, 0);
+    reply r = http(f->port, "POST", "/v1/models/fraud:predict", NULL,
+                   "{\"instance\":{\"amount\":80,\"country\":\"GB\"},\"explain\":true}");
+    assert_int_equal(r.status, 200);
+
+    double score, amount, country, bias;
+    char decision[8];
+    const char *p = strstr(r.body, "\"predictions\":[");
+    assert_non_null(p);
+    int parsed = sscanf(p, "\"predictions\":[{\"score\":%lf,\"decision\":\"%4[a-z]\",\"contributions\":{\"amount\":%lf,"
+                           "\"country\":%lf},\"bias\":%lf}]",
+                        &score, decision, &amount, &country, &bias);
+    if (parsed != 5)
+        fail_msg("unexpected explanation: %s", r.body);
+    /* Contributions are in log-odds: they and the bias add up to the score's logit. */
+    assert_true(fabs(amount + country + bias - log(score / (1 - score))) < 1e-9);
+    assert_true(amount != 0);
+    free(r.body);
 }
 
 static void test_server_token_required(void **state)
@@ -442,6 +465,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_server_predicts_like_the_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_read_endpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_explains_scores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_token_required, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_body_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_reloads_promoted_version, setup, teardown),
