@@ -89,6 +89,7 @@ typedef struct ln_table {
     size_t n_rows;
     size_t n_cols;
     size_t cap_cols;
+    ln_dict *names;  /* column names in column order, so a name's code is its index */
     ln_column *cols;
 } ln_table;
 

@@ -259,6 +259,7 @@ void ln_table_free(ln_table *table)
 {
     if (table == NULL)
         return;
+    ln_dict_release(table->names);
     for (size_t i = 0; i < table->n_cols; i++)
         column_clear(&table->cols[i]);
     free(table->cols);
@@ -267,11 +268,9 @@ void ln_table_free(ln_table *table)
 
 int ln_table_find(const ln_table *table, const char *name)
 {
-    for (size_t i = 0; i < table->n_cols; i++) {
-        if (strcmp(table->cols[i].name, name) == 0)
-            return (int)i;
-    }
-    return -1;
+    if (table->names == NULL)
+        return -1;
+    return ln_dict_find(table->names, name, strlen(name));
 }
 
 ln_column *ln_table_column(ln_table *table, const char *name)
@@ -329,11 +328,17 @@ ln_column *ln_table_add_column(ln_table *table, const char *name, ln_type type, 
         table->cap_cols = new_cap;
     }
 
+    if (table->names == NULL && (table->names = ln_dict_new()) == NULL) {
+        ln_error_set(err, LN_ERR_NOMEM, "out of memory adding column '%s'", name);
+        return NULL;
+    }
+
     ln_column *column = &table->cols[table->n_cols];
     memset(column, 0, sizeof *column);
     column->type = type;
     column->name = strdup(name);
-    if (column->name == NULL || column_allocate(column, table->n_rows) != 0) {
+    if (column->name == NULL || column_allocate(column, table->n_rows) != 0 ||
+        ln_dict_intern(table->names, name, strlen(name)) != (int32_t)table->n_cols) {
         column_clear(column);
         ln_error_set(err, LN_ERR_NOMEM, "out of memory adding column '%s'", name);
         return NULL;
