@@ -108,8 +108,8 @@ static int parse_demo_args(int argc, char **argv, demo_args *args)
         case 'd': args->dir = optarg; break;
         case 'n':
             args->generator.n_orders = strtoull(optarg, &end, 10);
-            if (end == optarg || *end || args->generator.n_orders < 1000 || args->generator.n_orders > 100000000)
-                return cli_usage_error("demo", "--orders must be a whole number from 1000 to 100000000, found '%s'", optarg);
+            if (end == optarg || *end || args->generator.n_orders < 1000 || args->generator.n_orders > LN_DEMO_MAX_ORDERS)
+                return cli_usage_error("demo", "--orders must be a whole number from 1000 to 10000000, found '%s'", optarg);
             break;
         case 's':
             args->generator.seed = strtoull(optarg, &end, 10);

@@ -67,7 +67,7 @@ static int parse_serve_args(int argc, char **argv, serve_args *args)
         {"no-log", no_argument, NULL, 'n'},         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
-    long long value;
+    long long value = 0;
     int option;
 
     memset(args, 0, sizeof *args);

@@ -87,7 +87,7 @@ typedef struct ln_load_options {
     /* 1: a comma inside a number is its decimal point ("3,5" is 3.5); needs a delimiter other than a comma. */
     int decimal_comma;
     /* Cell texts that mean a missing value, compared exactly; NULL means the
-     * defaults "", NA, N/A, NaN, null, NULL and ?. The caller keeps ownership. */
+     * defaults "", NA, N/A, NaN, nan, null, NULL and ?. The caller keeps ownership. */
     const char *const *missing_markers;
     size_t n_missing_markers;
     /* Column types that replace inference: override_types[i] for the column

@@ -138,7 +138,7 @@ static ln_status read_severity(reader *in, yaml_node_t *node, const char *where,
                                ln_severity severities[LN_RULE_COUNT])
 {
     if (node->type == YAML_SCALAR_NODE) {
-        ln_severity severity;
+        ln_severity severity = LN_SEVERITY_ERROR;
         ln_status status = read_severity_word(in, node, where, &severity);
         for (int rule = 0; rule < LN_RULE_COUNT && status == LN_OK; rule++)
             severities[rule] = severity;

@@ -8,7 +8,8 @@
 
 #include "lanner/limits.h"
 
-static const char *const default_markers[] = {"", "NA", "N/A", "NaN", "null", "NULL", "?"};
+/* "nan" is how numpy and pandas write a missing float; "NaN" is R's. */
+static const char *const default_markers[] = {"", "NA", "N/A", "NaN", "nan", "null", "NULL", "?"};
 
 ln_status data_markers_init(data_markers *markers, const ln_load_options *options, ln_error *err)
 {

@@ -800,7 +800,7 @@ static char detect_delimiter(const char *p, const char *end, int decimal_comma)
         }
     }
     if (best_consistent < 0 && decimal_comma)
-        return ';';
+        return 0;
     return best;
 }
 
@@ -959,6 +959,16 @@ static ln_status setup_columns(csv_reader *reader, const ln_load_options *option
 
     if (reader->delimiter == 0)
         reader->delimiter = detect_delimiter(cursor.p, end, reader->decimal_comma);
+    if (reader->delimiter == 0) {
+        /* Only a decimal comma leaves no candidate: one column, unless the header holds commas. */
+        const char *line_end = memchr(cursor.p, '\n', (size_t)(end - cursor.p));
+        if (memchr(cursor.p, ',', (size_t)((line_end ? line_end : end) - cursor.p)) != NULL)
+            return ln_error_set(err, LN_ERR_CONFIG,
+                                "%s: a decimal comma needs a delimiter other than a comma, and the header line "
+                                "has no ';', tab or '|'; set the delimiter or drop the decimal comma option",
+                                reader->source);
+        reader->delimiter = ';';
+    }
     memset(reader->stop, 0, sizeof reader->stop);
     reader->stop[(unsigned char)reader->delimiter] = 1;
     reader->stop['\n'] = reader->stop['\r'] = reader->stop['"'] = 1;

@@ -23,7 +23,7 @@
 #define SINGLE_THREAD_ROWS 4096
 
 /* Rows walking one tree together. */
-#define LOCKSTEP_ROWS 16
+#define LOCKSTEP_ROWS 8
 
 /* Returns the index of the child that value v goes to (a leaf returns itself). */
 static inline uint32_t next_node(const flat_forest *flat, const flat_node *node, double v)

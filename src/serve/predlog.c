@@ -59,8 +59,11 @@ void serve_format_time_ms(int64_t time_ms, char *out, size_t capacity)
     struct tm tm;
 
     gmtime_r(&seconds, &tm);
-    snprintf(out, capacity, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(time_ms % 1000));
+    /* The year is clamped to four digits, so the text always has the same 24 characters. */
+    int year = tm.tm_year + 1900;
+    year = year < 0 ? 0 : year > 9999 ? 9999 : year;
+    snprintf(out, capacity, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
+             tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100, (int)(time_ms % 1000));
 }
 
 static int64_t now_ms(void)

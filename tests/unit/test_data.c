@@ -575,9 +575,41 @@ static void test_convert_column(void **state)
     ln_table_free(table);
 }
 
+static void csv_lowercase_nan_is_missing(void **state)
+{
+    (void)state;
+    ln_error err = {0};
+    ln_table *table = NULL;
+    const char text[] = "x\n1.5\nnan\n2\n";
+
+    /* numpy and pandas write a missing float as "nan"; it used to turn the column into a category. */
+    assert_int_equal(ln_csv_read_buffer(text, sizeof text - 1, "nan.csv", NULL, &table, &err), LN_OK);
+    assert_int_equal(table->cols[0].type, LN_TYPE_FLOAT);
+    assert_true(isnan(table->cols[0].values[1]));
+    assert_true(table->cols[0].values[2] == 2.0);
+    ln_table_free(table);
+}
+
+static void csv_decimal_comma_needs_other_delimiter(void **state)
+{
+    (void)state;
+    ln_error err = {0};
+    ln_table *table = NULL;
+    ln_load_options options;
+    const char text[] = "a,b\n1,2\n";
+
+    ln_load_options_default(&options);
+    options.decimal_comma = 1;
+    assert_int_equal(ln_csv_read_buffer(text, sizeof text - 1, "comma.csv", &options, &table, &err), LN_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "comma.csv: a decimal comma needs a delimiter other than a comma"));
+    assert_null(table);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(csv_lowercase_nan_is_missing),
+        cmocka_unit_test(csv_decimal_comma_needs_other_delimiter),
         cmocka_unit_test(test_infers_each_type),
         cmocka_unit_test(test_zero_one_stays_integer),
         cmocka_unit_test(test_timestamp_offsets_and_fractions),
