@@ -22,7 +22,7 @@ static void print_evaluate_help(void)
            "  --model MODEL      a model file, or NAME@VERSION from the registry\n"
            "  --data DATA        a CSV file, or an SQLite database with --query\n"
            "  --query SQL        the query to run with an SQLite --data\n"
-           "  --pipeline PATH    the pipeline file (default: pipeline.yaml beside the model file)\n"
+           "  --pipeline PATH    the pipeline file (default: the pipeline.yaml of the run that made the model)\n"
            "  --registry PATH    registry database for NAME@VERSION (default: lanner.db)\n"
            "  --json             print the metrics as one JSON object on stdout\n"
            "  --quiet            print only warnings and errors on stderr\n"
@@ -39,13 +39,28 @@ static int file_exists(const char *path)
     return stat(path, &info) == 0;
 }
 
-/* Resolves MODEL: an existing file as given, else NAME@VERSION in the registry. */
+/* pipeline.yaml in the model file's folder, where lanner run leaves it. */
+static void default_pipeline(const char *model_path, char *out, size_t capacity)
+{
+    const char *slash = strrchr(model_path, '/');
+    if (slash == NULL)
+        snprintf(out, capacity, "pipeline.yaml");
+    else
+        snprintf(out, capacity, "%.*s/pipeline.yaml", (int)(slash - model_path), model_path);
+}
+
+/*
+ * Resolves MODEL: an existing file as given, else NAME@VERSION in the
+ * registry. Also names the pipeline that produced it: the one in the model
+ * file's folder, or in the registered version's run folder.
+ */
 static ln_status resolve_model(const char *reference, const char *registry_path, char *path, size_t capacity,
-                               ln_error *err)
+                               char *pipeline, size_t pipeline_capacity, ln_error *err)
 {
     const char *at = strrchr(reference, '@');
     if (file_exists(reference) || at == NULL) {
         snprintf(path, capacity, "%s", reference);
+        default_pipeline(path, pipeline, pipeline_capacity);
         return LN_OK;
     }
 
@@ -66,18 +81,9 @@ static ln_status resolve_model(const char *reference, const char *registry_path,
     if (status != LN_OK)
         return status;
     snprintf(path, capacity, "%s", info.model_path);
+    snprintf(pipeline, pipeline_capacity, "%.4000s/pipeline.yaml", info.run_dir);
     ln_version_info_clear(&info);
     return LN_OK;
-}
-
-/* pipeline.yaml in the model file's folder, where lanner run leaves it. */
-static void default_pipeline(const char *model_path, char *out, size_t capacity)
-{
-    const char *slash = strrchr(model_path, '/');
-    if (slash == NULL)
-        snprintf(out, capacity, "pipeline.yaml");
-    else
-        snprintf(out, capacity, "%.*s/pipeline.yaml", (int)(slash - model_path), model_path);
 }
 
 static void print_row(const char *name, const ln_policy_result *policy, int scored)
@@ -145,12 +151,11 @@ int cmd_evaluate(int argc, char **argv)
 
     ln_error err = {0};
     char model_path[PATH_MAX], pipeline_default[PATH_MAX];
-    if (resolve_model(model_reference, registry_path, model_path, sizeof model_path, &err) != LN_OK)
+    if (resolve_model(model_reference, registry_path, model_path, sizeof model_path, pipeline_default,
+                      sizeof pipeline_default, &err) != LN_OK)
         return cli_fail(&err);
-    if (pipeline_path == NULL) {
-        default_pipeline(model_path, pipeline_default, sizeof pipeline_default);
+    if (pipeline_path == NULL)
         pipeline_path = pipeline_default;
-    }
 
     ln_pipeline *pipeline = NULL;
     ln_model *model = NULL;

@@ -81,19 +81,27 @@ void run_warn(run_context *run, const char *format, ...)
     }
 }
 
+/* The lineage names a source by its absolute path, so it stays findable from the registry. */
+static const char *absolute_path(const char *path, char full[PATH_MAX])
+{
+    return realpath(path, full) != NULL ? full : path;
+}
+
 ln_status run_describe_source(run_context *run, run_source *source, ln_error *err)
 {
     const ln_pipeline *pipeline = run->pipeline;
     ln_status status = LN_OK;
+    char full[PATH_MAX];
 
     if (run->options->data_override_csv != NULL) {
         source->kind = RUN_SOURCE_CSV;
         status = ln_path_join(NULL, run->options->data_override_csv, source->path, sizeof source->path, err);
-        snprintf(run->data_source, sizeof run->data_source, "csv %.4000s", run->options->data_override_csv);
+        snprintf(run->data_source, sizeof run->data_source, "csv %.4000s",
+                 absolute_path(run->options->data_override_csv, full));
     } else if (pipeline->data_csv != NULL) {
         source->kind = RUN_SOURCE_CSV;
         status = ln_path_join(pipeline->dir, pipeline->data_csv, source->path, sizeof source->path, err);
-        snprintf(run->data_source, sizeof run->data_source, "csv %.4000s", source->path);
+        snprintf(run->data_source, sizeof run->data_source, "csv %.4000s", absolute_path(source->path, full));
     } else if (ln_postgres_is_url(pipeline->data_sqlite)) {
         source->kind = RUN_SOURCE_POSTGRES;
         ln_postgres_redact_url(pipeline->data_sqlite, source->path, sizeof source->path);
@@ -102,8 +110,8 @@ ln_status run_describe_source(run_context *run, run_source *source, ln_error *er
     } else {
         source->kind = RUN_SOURCE_SQLITE;
         status = ln_path_join(pipeline->dir, pipeline->data_sqlite, source->path, sizeof source->path, err);
-        snprintf(run->data_source, sizeof run->data_source, "sqlite %.4000s: %.4000s", source->path,
-                 pipeline->data_query);
+        snprintf(run->data_source, sizeof run->data_source, "sqlite %.4000s: %.4000s",
+                 absolute_path(source->path, full), pipeline->data_query);
     }
     return status;
 }

@@ -99,6 +99,10 @@ check_json "$SCRATCH/eval.json" 'j["test"]["gain_over_baseline_interval"][0] <= 
     --data "$data" --quiet >"$SCRATCH/eval.txt"
 check "grep -q '^model ' '$SCRATCH/eval.txt' && grep -q '^rule in use ' '$SCRATCH/eval.txt' && grep -q '^default for all ' '$SCRATCH/eval.txt'" \
     "evaluate by NAME@VERSION prints model, rule and default"
+# Without --pipeline, NAME@VERSION evaluates with the pipeline of the run that made the version.
+"$LANNER" evaluate --model lending-multi@1 --registry "$SCRATCH/lanner.db" --data "$data" --quiet \
+    >"$SCRATCH/eval_default.txt"
+check "cmp -s '$SCRATCH/eval.txt' '$SCRATCH/eval_default.txt'" "evaluate finds the version's own pipeline"
 cut -d, -f2- "$data" >"$SCRATCH/no_amount.csv"
 expect_exit 2 "uses column 'funded_amnt', which is not in the data" \
     "$LANNER" evaluate --model "$run_dir/model.lnr" --data "$SCRATCH/no_amount.csv" --quiet
