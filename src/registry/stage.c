@@ -6,9 +6,11 @@
 #include "registry/registry_internal.h"
 
 #include <assert.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef LANNER_VERSION
 #define LANNER_VERSION "unknown"
@@ -160,10 +162,16 @@ static ln_status query_int(ln_registry *registry, const char *sql, const char *n
     return status;
 }
 
+/* $USER names who acted; cron jobs and containers often leave it unset, so the account name stands in. */
 static void current_user(char user[MAX_USER_BYTES + 1])
 {
     const char *value = getenv("USER");
+    struct passwd *account = NULL;
 
+    if (value == NULL || value[0] == '\0')
+        account = getpwuid(geteuid());
+    if (account != NULL)
+        value = account->pw_name;
     if (value == NULL || value[0] == '\0')
         value = "unknown";
     snprintf(user, MAX_USER_BYTES + 1, "%s", value);

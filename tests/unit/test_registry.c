@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +436,26 @@ static void promote_archives_previous_production(void **state)
     assert_int_equal(rows.versions[2], 2);
     assert_string_equal(rows.actions[3], "register");
     assert_int_equal(rows.versions[3], 1);
+}
+
+static void audit_names_account_without_user_variable(void **state)
+{
+    fixture *f = *state;
+    audit_rows rows = {0};
+    ln_error err = {0};
+    char saved[256];
+    const char *user = getenv("USER");
+
+    /* Cron jobs run without $USER; the audit used to record "unknown" for them. */
+    snprintf(saved, sizeof saved, "%s", user ? user : "");
+    unsetenv("USER");
+    register_model(f, "fraud", f->model_a);
+    assert_int_equal(ln_registry_promote(f->registry, "fraud", 1, "no user variable", &err), LN_OK);
+    if (saved[0] != '\0')
+        setenv("USER", saved, 1);
+
+    assert_int_equal(ln_registry_history(f->registry, "fraud", record_audit, &rows, &err), LN_OK);
+    assert_string_equal(rows.users[0], getpwuid(geteuid())->pw_name);
 }
 
 static void promote_rejects_bad_requests(void **state)
@@ -1021,6 +1042,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(list_visits_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(list_empty_registry_visits_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(promote_archives_previous_production, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_names_account_without_user_variable, setup, teardown),
         cmocka_unit_test_setup_teardown(promote_rejects_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(rollback_restores_in_reverse_order, setup, teardown),
         cmocka_unit_test_setup_teardown(rollback_after_repromotion, setup, teardown),
