@@ -232,8 +232,10 @@ static void print_text(const ln_model *model, const char *path, int with_trees, 
         printf("  %-22s %.10g\n", name, value);
     }
 
+    /* For logistic regression the share is of absolute standardised weights, not of split gain. */
+    int trees = ln_model_learner(model) == LN_LEARNER_GBDT;
     printf("\nFeatures (%zu)\n  %-28s %-10s %10s %10s %8s\n", ln_model_feature_count(model), "name", "type",
-           "categories", "gain", "splits");
+           "categories", trees ? "gain" : "weight", "splits");
     for (size_t f = 0; f < ln_model_feature_count(model); f++) {
         ln_type type = ln_model_feature_type(model, f);
         char count[16] = "-";

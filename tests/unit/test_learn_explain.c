@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "lanner/model.h"
+#include "learn/learn_internal.h"
 
 static uint64_t lcg_state;
 
@@ -348,6 +349,71 @@ static void explain_rejects_missing_column(void **state)
     free(labels);
 }
 
+/*
+ * A chain tree: node 2i splits x <= i, its left child 2i + 1 is a leaf of
+ * value i, its right child 2i + 2 the next split. depth splits in all.
+ */
+static ln_model *chain_model(int depth)
+{
+    ln_model *model = learn_model_new(LN_LEARNER_GBDT, 1, 1);
+    ln_error err = {0};
+    model->features[0].name = strdup("x");
+    model->features[0].type = LN_TYPE_FLOAT;
+    model->trees = calloc(1, sizeof *model->trees);
+    model->n_trees = 1;
+    learn_tree *tree = &model->trees[0];
+    tree->n_nodes = 2 * depth + 1;
+    tree->nodes = calloc((size_t)tree->n_nodes, sizeof *tree->nodes);
+    for (int32_t i = 0; i < tree->n_nodes; i++) {
+        learn_node *node = &tree->nodes[i];
+        node->cover = (double)(tree->n_nodes - i);
+        node->left = node->right = node->feature = -1;
+        if (i % 2 == 0 && i < 2 * depth) {
+            node->left = i + 1;
+            node->right = i + 2;
+            node->feature = 0;
+            node->threshold = i / 2;
+        } else {
+            node->value = i / 2;
+        }
+    }
+    /* Covers must add up for the expected value: a leaf has 1 row, a split its two children's. */
+    for (int32_t i = tree->n_nodes - 1; i >= 0; i--) {
+        learn_node *node = &tree->nodes[i];
+        node->cover = node->left < 0 ? 1.0 : tree->nodes[node->left].cover + tree->nodes[node->right].cover;
+    }
+    assert_int_equal(learn_model_prepare(model, &err), LN_OK);
+    return model;
+}
+
+static void explain_rejects_too_deep_tree(void **state)
+{
+    (void)state;
+    ln_table *table = ln_table_new(1);
+    ln_column *x = add_column(table, "x", LN_TYPE_FLOAT);
+    x->values[0] = 700.5;
+    double phi[2], score;
+    ln_error err = {0};
+
+    /* At the limit the explanation works and adds up; one level more is LN_ERR_LIMIT. */
+    ln_model *at_limit = chain_model(LN_LEARN_MAX_EXPLAIN_DEPTH);
+    assert_int_equal(ln_model_explain(at_limit, table, phi, &err), LN_OK);
+    assert_int_equal(ln_model_predict_raw(at_limit, table, &score, &err), LN_OK);
+    assert_true(score == 701.0);
+    assert_true(fabs(phi[0] + phi[1] - score) < 1e-9);
+
+    ln_model *deeper = chain_model(LN_LEARN_MAX_EXPLAIN_DEPTH + 1);
+    assert_int_equal(ln_model_explain(deeper, table, phi, &err), LN_ERR_LIMIT);
+    assert_non_null(strstr(err.message, "levels deep"));
+    /* Prediction has no depth limit. */
+    assert_int_equal(ln_model_predict_raw(deeper, table, &score, &err), LN_OK);
+    assert_true(score == 701.0);
+
+    ln_model_free(at_limit);
+    ln_model_free(deeper);
+    ln_table_free(table);
+}
+
 /* ---- single-row prediction ---- */
 
 static void check_rows_match_batch(const ln_model *model, const ln_table *probe)
@@ -428,6 +494,7 @@ int main(void)
         cmocka_unit_test(contributions_match_brute_force),
         cmocka_unit_test(linear_contributions_are_standardised_terms),
         cmocka_unit_test(explain_rejects_missing_column),
+        cmocka_unit_test(explain_rejects_too_deep_tree),
         cmocka_unit_test(single_row_matches_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
