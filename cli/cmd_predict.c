@@ -16,6 +16,8 @@ static void print_predict_help(void)
            "model has one), score (probability of the positive class) and flag (1 when\n"
            "score >= the threshold chosen at training). A regression model writes\n"
            "prediction; a multiclass model writes class and probability_<k> per class.\n"
+           "A model whose pipeline has several actions also writes action: the first\n"
+           "action whose threshold the score reaches, or default.\n"
            "\n"
            "Options:\n"
            "  --model PATH       model file written by lanner run\n"
@@ -34,10 +36,33 @@ static void print_predict_help(void)
            "  --help             show this help\n");
 }
 
+/* Actions of a multi-action policy that predict names per row; more are listed but not named. */
+#define PREDICT_MAX_ACTIONS 8
+
 typedef struct predict_settings {
     const char *id_column;
     double threshold;
+    size_t n_actions;                                /* 0 or 1: a plain flag */
+    const char *action_names[PREDICT_MAX_ACTIONS];   /* in order: the top scores get the first */
+    double action_thresholds[PREDICT_MAX_ACTIONS];   /* score at which each action starts */
 } predict_settings;
+
+/* Reads the policy's actions, in the order lanner run stored them (thresholds descending). */
+static void read_actions(json_t *metadata, predict_settings *settings)
+{
+    json_t *actions = json_object_get(json_object_get(metadata, "policy"), "actions");
+    size_t n = json_is_array(actions) ? json_array_size(actions) : 0;
+
+    settings->n_actions = 0;
+    for (size_t k = 0; k < n && k < PREDICT_MAX_ACTIONS; k++) {
+        json_t *action = json_array_get(actions, k);
+        json_t *name = json_object_get(action, "name");
+        json_t *threshold = json_object_get(action, "threshold");
+        settings->action_names[k] = json_is_string(name) ? json_string_value(name) : "action";
+        settings->action_thresholds[k] = json_is_number(threshold) ? json_number_value(threshold) : INFINITY;
+        settings->n_actions = k + 1;
+    }
+}
 
 /* Reads the id column and threshold that lanner run stored in the model's metadata. */
 static ln_status read_settings(const ln_model *model, json_t **metadata, predict_settings *settings, ln_error *err)
@@ -61,6 +86,7 @@ static ln_status read_settings(const ln_model *model, json_t **metadata, predict
         settings->id_column = json_string_value(id);
     if (json_is_number(threshold))
         settings->threshold = json_number_value(threshold);
+    read_actions(*metadata, settings);
     return LN_OK;
 }
 
@@ -73,7 +99,23 @@ typedef struct predict_output {
     const double *contributions; /* --explain: outputs x (features + 1) per row, else NULL */
     size_t n_rows;
     double threshold;
+    const predict_settings *policy; /* names an action per row when it has more than one */
 } predict_output;
+
+/* The first action whose threshold the score reaches, or "default". */
+static const char *action_for(const predict_settings *policy, double score)
+{
+    for (size_t k = 0; k < policy->n_actions; k++) {
+        if (score >= policy->action_thresholds[k])
+            return policy->action_names[k];
+    }
+    return "default";
+}
+
+static int names_actions(const predict_output *o)
+{
+    return o->policy != NULL && o->policy->n_actions > 1 && ln_model_objective(o->model) == LN_OBJECTIVE_BINARY;
+}
 
 static void write_header(FILE *out, const predict_output *o)
 {
@@ -86,7 +128,7 @@ static void write_header(FILE *out, const predict_output *o)
         fputc(',', out);
     }
     if (objective == LN_OBJECTIVE_BINARY)
-        fputs("score,flag", out);
+        fputs(names_actions(o) ? "score,flag,action" : "score,flag", out);
     else if (objective == LN_OBJECTIVE_REGRESSION)
         fputs("prediction", out);
     else
@@ -126,6 +168,10 @@ static void write_scores(FILE *out, const predict_output *o)
         }
         if (ln_model_objective(o->model) == LN_OBJECTIVE_BINARY)
             fprintf(out, "%.17g,%d", o->scores[i], o->scores[i] >= o->threshold);
+        if (names_actions(o)) {
+            fputc(',', out);
+            ln_csv_write_field(out, action_for(o->policy, o->scores[i]));
+        }
         else if (ln_model_objective(o->model) == LN_OBJECTIVE_REGRESSION)
             fprintf(out, "%.17g", o->scores[i]);
         else
@@ -295,7 +341,7 @@ int cmd_predict(int argc, char **argv)
     }
     double threshold = args.has_threshold ? args.threshold_override : settings.threshold;
     if (status == LN_OK) {
-        predict_output output = {model, id, scores, proba, contributions, data->n_rows, threshold};
+        predict_output output = {model, id, scores, proba, contributions, data->n_rows, threshold, &settings};
         status = write_output(args.output, &output, &err);
     }
     if (status == LN_OK && args.common.json)

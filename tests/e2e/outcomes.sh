@@ -99,6 +99,18 @@ check_json "$SCRATCH/eval.json" 'j["test"]["gain_over_baseline_interval"][0] <= 
     --data "$data" --quiet >"$SCRATCH/eval.txt"
 check "grep -q '^model ' '$SCRATCH/eval.txt' && grep -q '^rule in use ' '$SCRATCH/eval.txt' && grep -q '^default for all ' '$SCRATCH/eval.txt'" \
     "evaluate by NAME@VERSION prints model, rule and default"
+# lanner predict names each row's action; on the saved test split the shares match the run's.
+"$LANNER" predict --model "$run_dir/model.lnr" --data "$run_dir/test.csv" -o "$SCRATCH/actions.csv" --quiet
+check "head -1 '$SCRATCH/actions.csv' | grep -qx 'score,flag,action'" "predict adds an action column"
+for action in decline review; do
+    share=$(awk -F, -v a=$action 'NR > 1 { n++; if ($3 == a) k++ } END { printf "%.10f", k / n }' "$SCRATCH/actions.csv")
+    check_json "$SCRATCH/run2.json" \
+        "abs([a['test_rate'] for a in j['policy']['actions'] if a['name'] == '$action'][0] - $share) < 1e-9" \
+        "predict gives '$action' to the share of test rows the run reported"
+done
+check "awk -F, 'NR > 1 && (\$3 == \"default\") != (\$2 == 0) { bad++ } END { exit bad > 0 }' '$SCRATCH/actions.csv'" \
+    "rows without an action are the unflagged ones"
+
 # Without --pipeline, NAME@VERSION evaluates with the pipeline of the run that made the version.
 "$LANNER" evaluate --model lending-multi@1 --registry "$SCRATCH/lanner.db" --data "$data" --quiet \
     >"$SCRATCH/eval_default.txt"
