@@ -168,14 +168,14 @@ static void write_scores(FILE *out, const predict_output *o)
         }
         if (ln_model_objective(o->model) == LN_OBJECTIVE_BINARY)
             fprintf(out, "%.17g,%d", o->scores[i], o->scores[i] >= o->threshold);
-        if (names_actions(o)) {
-            fputc(',', out);
-            ln_csv_write_field(out, action_for(o->policy, o->scores[i]));
-        }
         else if (ln_model_objective(o->model) == LN_OBJECTIVE_REGRESSION)
             fprintf(out, "%.17g", o->scores[i]);
         else
             fprintf(out, "%d", (int)o->scores[i]);
+        if (names_actions(o)) {
+            fputc(',', out);
+            ln_csv_write_field(out, action_for(o->policy, o->scores[i]));
+        }
         for (size_t k = 0; o->proba != NULL && k < outputs; k++)
             fprintf(out, ",%.17g", o->proba[i * outputs + k]);
         for (size_t j = 0; o->contributions != NULL && j < width; j++)

@@ -112,6 +112,7 @@ ln_status view_replay_downstream(ln_registry *registry, const char *name, int ve
         return status;
     status = ln_consumers_from_json(info.metrics_json, &consumers, &n_consumers, err);
     if (status == LN_OK && n_consumers == 0) {
+        ln_consumers_free(consumers, n_consumers);
         ln_version_info_clear(&info);
         return LN_OK;
     }

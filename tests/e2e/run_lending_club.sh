@@ -44,6 +44,8 @@ check_json "$SCRATCH/predict.json" "j['rows'] == $test_rows" "predict scores eve
 flagged=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["test"]["model"]["flagged"])' "$SCRATCH/run.json")
 check_json "$SCRATCH/predict.json" "j['flagged'] == $flagged" "predict flags the rows the run flagged"
 check "head -1 '$SCRATCH/scores.csv' | grep -qx 'score,flag'" "scores.csv header without an id column"
+check "awk -F, 'NR > 1 && (NF != 2 || (\$2 != 0 && \$2 != 1)) { bad++ } END { exit bad > 0 }' '$SCRATCH/scores.csv'" \
+    "every scores.csv row is a score and a 0/1 flag"
 
 # A second run registers version 2 with the same data hash.
 "$LANNER" run "$pipeline" --data "$data" --runs-dir "$SCRATCH/runs" --registry "$SCRATCH/lanner.db" \
