@@ -4,7 +4,8 @@
 #   lanner   POST /v1/models/churn:predict scoring one row with a 300-tree model, with and
 #            without the prediction log
 #   flask    a Flask app scoring one row with an XGBoost model of 300 trees (same data)
-# and prints requests/s, p50 and p99 latency at 32 connections, and the ratios.
+# and prints requests/s, p50 and p99 latency at 32 connections, and the ratios. It fails when the
+# prediction log of the logging lanner server has fewer lines than it sent prediction responses.
 #
 #   bench/serve.sh [BUILD_DIR]          (BUILD_DIR contains the lanner binary; default: build)
 #
@@ -100,7 +101,8 @@ EOF
 # ---- lanner ----
 lanner_port=$(free_port)
 "$lanner" serve --registry "$work/lanner.db" --port "$lanner_port" --quiet --log-dir "$work/predictions" &
-pids+=($!)
+lanner_pid=$!
+pids+=($lanner_pid)
 wait_for "http://127.0.0.1:$lanner_port/readyz"
 curl -s -H 'Content-Type: application/json' --data-binary @"$work/request.json" \
     "http://127.0.0.1:$lanner_port/v1/models/churn:predict" >"$work/nginx/html/response.json"
@@ -187,6 +189,14 @@ PY
     run_wrk flask_xgboost "http://127.0.0.1:$flask_port/predict" "$work/post.lua"
 } >"$work/results"
 
+# Every prediction must be logged: after a graceful stop the log has one line per 200 response.
+curl -s "http://127.0.0.1:$lanner_port/metrics" >"$work/metrics.txt"
+kill -TERM "$lanner_pid"
+wait "$lanner_pid" || true
+responses=$(awk '/^lanner_http_requests_total\{route="predict",code="200"\}/ { print $2 }' "$work/metrics.txt")
+dropped=$(awk '/^lanner_prediction_log_dropped_total/ { print $2 }' "$work/metrics.txt")
+log_lines=$(cat "$work"/predictions/*.jsonl | wc -l)
+
 "$python" - "$work/results" "$trees" "$connections" "$duration" <<'PY'
 import os, platform, sys
 path, trees, connections, duration = sys.argv[1:]
@@ -206,3 +216,8 @@ lanner = rows["lanner"][0]
 print(f"lanner / nginx requests/s: {lanner / rows['nginx'][0]:.2f}")
 print(f"lanner / flask_xgboost requests/s: {lanner / rows['flask_xgboost'][0]:.1f}")
 PY
+echo "lanner prediction log: $log_lines lines for $responses responses, $dropped dropped"
+if [[ "$log_lines" != "$responses" ]]; then
+    echo "bench/serve.sh: the prediction log has $log_lines lines for $responses prediction responses" >&2
+    exit 1
+fi

@@ -76,6 +76,9 @@ ln_status serve_schema_init(serve_schema *schema, const ln_model *model, ln_erro
 
 static void model_free(serve_model *model)
 {
+    for (size_t i = 0; i < model->n_free_rows; i++)
+        ln_model_row_free(model->free_rows[i]);
+    pthread_mutex_destroy(&model->rows_lock);
     serve_schema_clear(&model->schema);
     ln_model_free(model->model);
     free(model->info_json);
@@ -95,6 +98,34 @@ void serve_model_release(serve_model *model)
         return;
     if (atomic_fetch_sub_explicit(&model->refs, 1, memory_order_acq_rel) == 1)
         model_free(model);
+}
+
+ln_model_row *serve_model_take_row(serve_model *model)
+{
+    ln_model_row *row = NULL;
+
+    pthread_mutex_lock(&model->rows_lock);
+    if (model->n_free_rows > 0)
+        row = model->free_rows[--model->n_free_rows];
+    pthread_mutex_unlock(&model->rows_lock);
+    if (row == NULL && ln_model_row_new(model->model, &row, NULL) != LN_OK)
+        return NULL;
+    return row;
+}
+
+void serve_model_return_row(serve_model *model, ln_model_row *row)
+{
+    if (row == NULL)
+        return;
+
+    ln_model_row_clear(row);
+    pthread_mutex_lock(&model->rows_lock);
+    if (model->n_free_rows < SERVE_ROW_POOL) {
+        model->free_rows[model->n_free_rows++] = row;
+        row = NULL;
+    }
+    pthread_mutex_unlock(&model->rows_lock);
+    ln_model_row_free(row);
 }
 
 static json_t *json_string_or_null(const json_t *value)
@@ -180,6 +211,7 @@ ln_status serve_model_new(ln_model *model, const char *name, int version, const 
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory loading model %s", name);
     }
     atomic_init(&served->refs, 1);
+    pthread_mutex_init(&served->rows_lock, NULL);
     snprintf(served->name, sizeof served->name, "%s", name);
     snprintf(served->model_sha, sizeof served->model_sha, "%s", model_sha ? model_sha : "");
     served->version = version;

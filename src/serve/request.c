@@ -194,6 +194,102 @@ static ln_status parse_mlflow(serve_request *request, json_t *root, ln_error *er
     return check_records(value, found, err);
 }
 
+/* ---- the raw text of "instance" ---- */
+
+static size_t skip_space(const char *text, size_t size, size_t pos)
+{
+    while (pos < size && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' || text[pos] == '\r'))
+        pos++;
+    return pos;
+}
+
+/* Returns the position after the string literal opening at pos, or 0 when it does not end. */
+static size_t skip_string(const char *text, size_t size, size_t pos)
+{
+    for (pos++; pos < size; pos++) {
+        if (text[pos] == '\\')
+            pos++;
+        else if (text[pos] == '"')
+            return pos + 1;
+    }
+    return 0;
+}
+
+/* Returns the position after the JSON value starting at pos, or 0 when it does not end. */
+static size_t skip_value(const char *text, size_t size, size_t pos)
+{
+    size_t depth = 0;
+
+    while (pos < size) {
+        char c = text[pos];
+        if (c == '"') {
+            pos = skip_string(text, size, pos);
+            if (pos == 0)
+                return 0;
+        } else if (c == '{' || c == '[') {
+            depth++;
+            pos++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                return pos;
+            depth--;
+            pos++;
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+            return pos;
+        } else {
+            pos++;
+        }
+        if (depth == 0 && (c == '"' || c == '}' || c == ']'))
+            return pos;
+    }
+    return depth == 0 ? pos : 0;
+}
+
+/*
+ * Finds the text of the top-level "instance" value in body, which jansson
+ * has already accepted as a JSON object without duplicate keys. Returns 0
+ * and sets *start and *length. Returns -1 when the key is spelled with
+ * escapes (such as \u0069) or the scan fails, and the log then writes the
+ * parsed value instead.
+ */
+static int find_instance_text(const char *body, size_t size, size_t *start, size_t *length)
+{
+    static const char key[] = "\"instance\"";
+    size_t pos = skip_space(body, size, 0);
+
+    if (pos >= size || body[pos] != '{')
+        return -1;
+    pos++;
+    while (pos < size) {
+        pos = skip_space(body, size, pos);
+        if (pos >= size || body[pos] != '"')
+            return -1;
+        size_t key_start = pos;
+        pos = skip_string(body, size, pos);
+        if (pos == 0)
+            return -1;
+        int is_instance = pos - key_start == sizeof key - 1 && memcmp(body + key_start, key, sizeof key - 1) == 0;
+        pos = skip_space(body, size, pos);
+        if (pos >= size || body[pos] != ':')
+            return -1;
+        pos = skip_space(body, size, pos + 1);
+        size_t value_start = pos;
+        pos = skip_value(body, size, pos);
+        if (pos == 0 || pos == value_start)
+            return -1;
+        if (is_instance) {
+            *start = value_start;
+            *length = pos - value_start;
+            return 0;
+        }
+        pos = skip_space(body, size, pos);
+        if (pos >= size || body[pos] != ',')
+            return -1;
+        pos++;
+    }
+    return -1;
+}
+
 ln_status serve_request_parse(const char *body, size_t size, serve_api api, serve_request *out, ln_error *err)
 {
     json_error_t json_err;
@@ -221,6 +317,11 @@ ln_status serve_request_parse(const char *body, size_t size, serve_api api, serv
         return status;
     }
     request.n_rows = request.single != NULL ? 1 : json_array_size(request.rows);
+    size_t start, length;
+    if (request.single != NULL && find_instance_text(body, size, &start, &length) == 0 && body[start] == '{') {
+        request.single_text = body + start;
+        request.single_length = length;
+    }
     *out = request;
     return LN_OK;
 }
@@ -252,49 +353,45 @@ static ln_status wrong_type(const value_place *place, const char *expected, ln_t
                         request->rows_key, row, place->field, expected, ln_type_name(type), json_type_name(value));
 }
 
-static ln_status set_category(ln_column *column, const ln_dict *known, size_t row, const json_t *value,
-                              const value_place *place, serve_counts *counts, ln_error *err)
+/*
+ * Checks a category value and returns its text in *text (number receives the
+ * text of a numeric value). Counts a category the model has no bin for.
+ */
+static ln_status read_category(const ln_dict *known, const json_t *value, const value_place *place, char *number,
+                               size_t number_capacity, const char **text, size_t *length, serve_counts *counts,
+                               ln_error *err)
 {
-    char number[40];
-    const char *text;
-    size_t length;
-
     if (json_is_string(value)) {
-        text = json_string_value(value);
-        length = json_string_length(value);
+        *text = json_string_value(value);
+        *length = json_string_length(value);
     } else if (json_is_number(value) && known != NULL) {
         /* A number is accepted only when its text is one of the model's categories, such as area code 415. */
-        serve_format_double(json_number_value(value), number, sizeof number);
-        text = number;
-        length = strlen(number);
-        if (ln_dict_find(known, text, length) < 0)
+        serve_format_double(json_number_value(value), number, number_capacity);
+        *text = number;
+        *length = strlen(number);
+        if (ln_dict_find(known, *text, *length) < 0)
             return wrong_type(place, "a string", LN_TYPE_CATEGORY, value, err);
     } else {
         return wrong_type(place, "a string", LN_TYPE_CATEGORY, value, err);
     }
 
-    if (known != NULL && ln_dict_find(known, text, length) < 0)
+    if (known != NULL && ln_dict_find(known, *text, *length) < 0)
         counts->unseen_categories++;
-    int32_t code = ln_dict_intern(column->dict, text, length);
-    if (code < 0)
-        return ln_error_set(err, LN_ERR_NOMEM, "out of memory storing category \"%s\"", place->field);
-    column->codes[row] = code;
     return LN_OK;
 }
 
-static ln_status set_number(ln_column *column, ln_type type, size_t row, const json_t *value,
-                            const value_place *place, ln_error *err)
+static ln_status read_number(ln_type type, const json_t *value, const value_place *place, double *out, ln_error *err)
 {
     if (json_is_number(value)) {
-        column->values[row] = json_number_value(value);
+        *out = json_number_value(value);
         return LN_OK;
     }
     if (type == LN_TYPE_BOOL && json_is_boolean(value)) {
-        column->values[row] = json_is_true(value) ? 1.0 : 0.0;
+        *out = json_is_true(value) ? 1.0 : 0.0;
         return LN_OK;
     }
     if (type == LN_TYPE_TIMESTAMP && json_is_string(value)) {
-        if (serve_parse_timestamp(json_string_value(value), json_string_length(value), &column->values[row]) == 0)
+        if (serve_parse_timestamp(json_string_value(value), json_string_length(value), out) == 0)
             return LN_OK;
         return wrong_type(place, "seconds since 1970 or an ISO 8601 date-time", type, value, err);
     }
@@ -305,15 +402,47 @@ static ln_status set_number(ln_column *column, ln_type type, size_t row, const j
     return wrong_type(place, expected, type, value, err);
 }
 
-/* Stores one received value; NULL (absent) and JSON null leave the row missing. */
+/* Stores one received value in a table column; NULL (absent) and JSON null leave the row missing. */
 static ln_status set_value(const serve_schema *schema, size_t f, ln_column *column, size_t row, const json_t *value,
                            const value_place *place, serve_counts *counts, ln_error *err)
 {
     if (value == NULL || json_is_null(value))
         return LN_OK;
-    if (schema->types[f] == LN_TYPE_CATEGORY)
-        return set_category(column, schema->known[f], row, value, place, counts, err);
-    return set_number(column, schema->types[f], row, value, place, err);
+    if (schema->types[f] != LN_TYPE_CATEGORY)
+        return read_number(schema->types[f], value, place, &column->values[row], err);
+
+    char number[40];
+    const char *text = NULL;
+    size_t length = 0;
+    ln_status status = read_category(schema->known[f], value, place, number, sizeof number, &text, &length, counts,
+                                     err);
+    if (status != LN_OK)
+        return status;
+    int32_t code = ln_dict_intern(column->dict, text, length);
+    if (code < 0)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory storing category \"%s\"", place->field);
+    column->codes[row] = code;
+    return LN_OK;
+}
+
+/* Stores one received value in a model row, with the same checks as set_value. */
+static ln_status set_row_value(const serve_schema *schema, size_t f, ln_model_row *row, const json_t *value,
+                               const value_place *place, serve_counts *counts, ln_error *err)
+{
+    if (value == NULL || json_is_null(value))
+        return LN_OK;
+    if (schema->types[f] != LN_TYPE_CATEGORY) {
+        double number;
+        ln_status status = read_number(schema->types[f], value, place, &number, err);
+        return status == LN_OK ? ln_model_row_set_number(row, f, number, err) : status;
+    }
+
+    char number[40];
+    const char *text = NULL;
+    size_t length = 0;
+    ln_status status = read_category(schema->known[f], value, place, number, sizeof number, &text, &length, counts,
+                                     err);
+    return status == LN_OK ? ln_model_row_set_category(row, f, text, length, err) : status;
 }
 
 static const json_t *request_row(const serve_request *request, size_t row)
@@ -412,8 +541,61 @@ ln_status serve_request_table(const serve_schema *schema, const serve_request *r
     return LN_OK;
 }
 
+ln_status serve_request_model_row(const serve_schema *schema, const serve_request *request, ln_model_row *row,
+                                  serve_counts *counts, ln_error *err)
+{
+    assert(request->n_rows == 1);
+    assert(request->columns == NULL);
+
+    const json_t *object = request_row(request, 0);
+    size_t matched = 0;
+
+    for (size_t f = 0; f < schema->n_features; f++) {
+        const json_t *value = json_object_get(object, schema->names[f]);
+        if (value == NULL)
+            continue;
+        matched++;
+        value_place place = {request, 0, schema->names[f]};
+        ln_status status = set_row_value(schema, f, row, value, &place, counts, err);
+        if (status != LN_OK)
+            return status;
+    }
+    counts->extra_fields += json_object_size(object) - matched;
+    return LN_OK;
+}
+
+/* Appends JSON text without the whitespace between its tokens; strings are copied as they are. */
+static void append_compact(serve_buf *buf, const char *text, size_t length)
+{
+    size_t run = 0;
+    int in_string = 0;
+
+    for (size_t i = 0; i < length; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        if (c == '"') {
+            in_string = 1;
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            serve_buf_append(buf, text + run, i - run);
+            run = i + 1;
+        }
+    }
+    if (run < length)
+        serve_buf_append(buf, text + run, length - run);
+}
+
 void serve_request_row_json(const serve_request *request, size_t row, serve_buf *buf)
 {
+    if (request->single_text != NULL) {
+        append_compact(buf, request->single_text, request->single_length);
+        return;
+    }
     if (request->columns == NULL) {
         serve_buf_json_value(buf, request_row(request, row));
         return;

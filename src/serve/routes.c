@@ -92,14 +92,32 @@ static void request_id(ln_server *server, struct MHD_Connection *connection, cha
     snprintf(out, capacity, "%08x-%llu", server->boot_id, n + 1);
 }
 
+/* Scores the one row of a records request through a pooled ln_model_row: no table, no allocation. */
+static ln_status score_one_row(serve_model *model, const serve_request *request, double *score, serve_counts *counts,
+                               ln_error *err)
+{
+    ln_model_row *row = serve_model_take_row(model);
+    if (row == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory scoring one row");
+
+    ln_status status = serve_request_model_row(&model->schema, request, row, counts, err);
+    if (status == LN_OK)
+        status = ln_model_predict_row(model->model, row, score, err);
+    serve_model_return_row(model, row);
+    return status;
+}
+
 /*
  * Scores every row in chunks of serve_chunk_rows rows, so a table never
  * exceeds SERVE_CHUNK_CELLS cells. contributions is NULL, or receives
  * ln_model_explain's n_features + 1 values per row.
  */
-static ln_status score_rows(const serve_model *model, const serve_request *request, double *scores,
+static ln_status score_rows(serve_model *model, const serve_request *request, double *scores,
                             double *contributions, serve_counts *counts, ln_error *err)
 {
+    if (request->n_rows == 1 && request->columns == NULL && contributions == NULL)
+        return score_one_row(model, request, scores, counts, err);
+
     size_t width = model->schema.n_features + 1;
     size_t chunk = serve_chunk_rows(model->schema.n_features);
 
@@ -184,26 +202,27 @@ static void record_predictions(ln_server *server, const serve_model *model, cons
 {
     int64_t time_ms = wall_ms();
     size_t budget = 8 * body_length + 512 * request->n_rows;
+    serve_buf line;
 
+    /* One buffer, reused for each line, because serve_log_push copies the line. */
+    serve_buf_init(&line, budget);
     for (size_t i = 0; i < request->n_rows; i++) {
         int flagged = scores[i] >= model->threshold;
         serve_series_record(model->series, scores[i], flagged);
         if (server->log == NULL)
             continue;
 
-        serve_buf line;
-        serve_buf_init(&line, budget);
+        line.length = 0;
+        line.max = budget;
         serve_log_format(&line, id, i, time_ms, model->name, model->version, request, scores[i], flagged);
-        size_t length = line.length;
-        char *text = serve_buf_take(&line);
-        if (text == NULL) {
+        if (line.failed) {
             atomic_fetch_add_explicit(&server->metrics.log_dropped, 1, memory_order_relaxed);
-            budget = 0;
             continue;
         }
-        budget -= length;
-        serve_log_push(server->log, text, length);
+        budget -= line.length;
+        serve_log_push(server->log, line.data, line.length);
     }
+    serve_buf_free(&line);
 }
 
 static int predict_with(ln_server *server, struct MHD_Connection *connection, serve_call *call, serve_api api,

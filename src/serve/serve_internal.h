@@ -26,6 +26,9 @@
 /* Rows in one chunk; ln_model_predict scores up to 1024 rows on the calling thread. */
 #define SERVE_CHUNK_ROWS 1024
 
+/* Idle rows kept per model for single-instance requests; more requests at once allocate and free their own. */
+#define SERVE_ROW_POOL 64
+
 /* Model versions with their own prediction metrics; later versions share no series and go uncounted. */
 #define SERVE_MAX_SERIES 4096
 
@@ -171,7 +174,18 @@ typedef struct serve_model {
     char *info_json;         /* body of GET /v1/models/{name} */
     char *summary_json;      /* this model's entry in GET /v1/models */
     serve_series *series;    /* may be NULL */
+
+    /* Rows for single-instance scoring, reused across requests so scoring one row allocates nothing. */
+    pthread_mutex_t rows_lock;
+    ln_model_row *free_rows[SERVE_ROW_POOL];
+    size_t n_free_rows;
 } serve_model;
+
+/* Takes a cleared row for model from its pool, or makes one; NULL when memory runs out. */
+ln_model_row *serve_model_take_row(serve_model *model);
+
+/* Clears row and puts it back in model's pool (or frees it when the pool is full). NULL is ignored. */
+void serve_model_return_row(serve_model *model, ln_model_row *row);
 
 /*
  * Makes a served model from a loaded ln_model (taking ownership of it, also
@@ -230,6 +244,8 @@ typedef struct serve_request {
     json_t *root;         /* owned */
     json_t *rows;         /* borrowed from root: an array of objects, or of arrays when columns is set */
     json_t *single;       /* borrowed: the object of a native "instance" request, else NULL */
+    const char *single_text; /* borrowed from the body: the "instance" object's text as received, or NULL */
+    size_t single_length;
     json_t *columns;      /* borrowed: dataframe_split's column names, else NULL */
     ln_dict *column_dict; /* column names to their index, when columns is set */
     const char *rows_key; /* the key the rows came from, for messages: "instances", "dataframe_split.data" ... */
@@ -242,7 +258,8 @@ typedef struct serve_request {
  * serve_http_status: LN_ERR_PARSE (malformed JSON, with the byte position,
  * or a wrong request shape) and LN_ERR_DATA (no rows) are 400, LN_ERR_LIMIT
  * (over LN_SERVE_MAX_INSTANCES rows) is 413. On success the caller frees out
- * with serve_request_clear; on error out needs no clearing.
+ * with serve_request_clear; on error out needs no clearing. out->single_text
+ * points into body, so body must outlive out.
  */
 ln_status serve_request_parse(const char *body, size_t size, serve_api api, serve_request *out, ln_error *err);
 void serve_request_clear(serve_request *request);
@@ -265,6 +282,14 @@ size_t serve_chunk_rows(size_t n_features);
  */
 ln_status serve_request_table(const serve_schema *schema, const serve_request *request, size_t begin, size_t end,
                               ln_table **out, serve_counts *counts, ln_error *err);
+
+/*
+ * Fills row (cleared, made for the model of schema) from the one row of a
+ * records request (n_rows 1, no columns), with the checks, errors and counts
+ * of serve_request_table.
+ */
+ln_status serve_request_model_row(const serve_schema *schema, const serve_request *request, ln_model_row *row,
+                                  serve_counts *counts, ln_error *err);
 
 /* Appends row's fields as received, as one JSON object (dataframe_split rows become {column: value}). */
 void serve_request_row_json(const serve_request *request, size_t row, serve_buf *buf);
@@ -301,11 +326,11 @@ ln_status serve_log_open(const char *dir, size_t max_file_bytes, serve_metrics *
                          ln_error *err);
 
 /*
- * Queues one line (newline included; malloc'd, ownership passes to the log)
- * without blocking on disk. When the queue is full the line is freed and
- * counted as dropped. log may be NULL (logging off): the line is freed.
+ * Queues a copy of one line (newline included) without blocking on disk.
+ * When the queue is full the line is counted as dropped. log may be NULL
+ * (logging off). The caller keeps line.
  */
-void serve_log_push(serve_log *log, char *line, size_t length);
+void serve_log_push(serve_log *log, const char *line, size_t length);
 
 /* Writes every queued line, closes the file and frees log. NULL is ignored. */
 void serve_log_close(serve_log *log);
@@ -313,7 +338,9 @@ void serve_log_close(serve_log *log);
 /*
  * Appends one prediction log line to buf:
  * {"request_id":..,"index":..,"time":..,"model":..,"version":..,"features":{..},"score":..,"decision":..}\n
- * where features are row index of request as received. time_ms is
+ * where features are row index of request as received: the "instance"
+ * object's own text without whitespace between tokens when the request
+ * kept it, else the parsed row written back compactly. time_ms is
  * milliseconds since 1970 UTC, written as ISO 8601 with milliseconds.
  */
 void serve_log_format(serve_buf *buf, const char *request_id, size_t index, int64_t time_ms, const char *model,

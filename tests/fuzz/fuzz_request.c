@@ -2,7 +2,10 @@
  * libFuzzer target for the prediction server's request handling: parses the
  * input as a request body (the first byte picks the native or the MLflow
  * shape), converts its rows into tables, scores them and formats the
- * prediction log lines, as POST /v1/models/{name}:predict does.
+ * prediction log lines, as POST /v1/models/{name}:predict does. A one-row
+ * records request is also scored through a pooled ln_model_row, which must
+ * give the table's score or its error, and the "instance" text copied into
+ * the log must parse back to the object jansson read.
  *
  *   cmake -S . -B build-fuzz -DLANNER_FUZZ=ON -DLANNER_SANITIZE=ON -DCMAKE_C_COMPILER=clang \
  *         -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link
@@ -63,6 +66,40 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* Scores the request's one row through a pooled row; aborts when it disagrees with the table path. */
+static void check_row_path(const serve_request *request, ln_status table_status, double table_score)
+{
+    serve_counts counts = {0};
+    ln_error err = {0};
+    double score = -1;
+    ln_model_row *row = serve_model_take_row(served);
+
+    ln_status status = serve_request_model_row(&served->schema, request, row, &counts, &err);
+    if (status == LN_OK && ln_model_predict_row(served->model, row, &score, &err) != LN_OK)
+        abort();
+    serve_model_return_row(served, row);
+    if (status != table_status || (status == LN_OK && score != table_score))
+        abort();
+}
+
+/* Aborts unless the features text the log writes for an "instance" is one line that parses back to the object. */
+static void check_instance_text(const serve_request *request)
+{
+    if (request->single_text == NULL)
+        return;
+
+    serve_buf text;
+    serve_buf_init(&text, 2 * request->single_length + 64);
+    serve_request_row_json(request, 0, &text);
+    if (text.failed || memchr(text.data, '\n', text.length) != NULL)
+        abort();
+    json_t *copy = json_loadb(text.data, text.length, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, NULL);
+    if (copy == NULL || !json_equal(copy, request->single))
+        abort();
+    json_decref(copy);
+    serve_buf_free(&text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -74,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (serve_request_parse((const char *)data + 1, size - 1, api, &request, &err) != LN_OK)
         return 0;
 
-    double *scores = malloc(request.n_rows * sizeof *scores);
+    double *scores = calloc(request.n_rows, sizeof *scores);
     serve_counts counts = {0};
     size_t chunk = serve_chunk_rows(served->schema.n_features);
     ln_status status = LN_OK;
@@ -86,6 +123,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* a table the converter accepted must always score */
         ln_table_free(table);
     }
+
+    if (request.n_rows == 1 && request.columns == NULL)
+        check_row_path(&request, status, scores[0]);
+    if (status == LN_OK)
+        check_instance_text(&request);
 
     for (size_t i = 0; status == LN_OK && i < request.n_rows; i++) {
         if (!(scores[i] >= 0 && scores[i] <= 1))

@@ -543,6 +543,132 @@ static void test_log_line_format(void **state)
     serve_request_clear(&request);
 }
 
+
+/* Scores the one row of body through serve_request_model_row and through a table; both must agree. */
+static double score_both_ways(serve_model *served, const char *body, serve_counts *row_counts)
+{
+    serve_request request = parse_ok(SERVE_API_NATIVE, body);
+    serve_counts table_counts = {0};
+    ln_table *table = NULL;
+    ln_error err = {0};
+    double by_row = -1, by_table = -2;
+    serve_counts before = *row_counts;
+
+    ln_model_row *row = serve_model_take_row(served);
+    assert_non_null(row);
+    assert_int_equal(serve_request_model_row(&served->schema, &request, row, row_counts, &err), LN_OK);
+    assert_int_equal(ln_model_predict_row(served->model, row, &by_row, &err), LN_OK);
+    serve_model_return_row(served, row);
+
+    assert_int_equal(serve_request_table(&served->schema, &request, 0, 1, &table, &table_counts, &err), LN_OK);
+    assert_int_equal(ln_model_predict(served->model, table, &by_table, &err), LN_OK);
+    ln_table_free(table);
+    serve_request_clear(&request);
+
+    if (by_row != by_table)
+        fail_msg("body %s: row score %.17g, table score %.17g", body, by_row, by_table);
+    assert_int_equal(row_counts->unseen_categories - before.unseen_categories, table_counts.unseen_categories);
+    assert_int_equal(row_counts->extra_fields - before.extra_fields, table_counts.extra_fields);
+    return by_row;
+}
+
+static void test_model_row_matches_table(void **state)
+{
+    serve_model *served = *state;
+    serve_counts counts = {0};
+
+    double high = score_both_ways(served,
+                                  "{\"instance\":{\"amount\":80,\"country\":\"GB\",\"is_new\":true,"
+                                  "\"signup\":\"2020-09-13T12:26:40Z\"}}",
+                                  &counts);
+    double low = score_both_ways(served, "{\"instance\":{\"amount\":10,\"country\":\"US\",\"is_new\":0}}", &counts);
+    assert_true(high != low);
+
+    /* A pooled row comes back cleared: absent and null features are missing again. */
+    score_both_ways(served, "{\"instance\":{}}", &counts);
+    score_both_ways(served, "{\"instance\":{\"amount\":null,\"country\":null}}", &counts);
+    assert_int_equal(counts.unseen_categories, 0);
+
+    /* FR is too rare for its own bin and ZZ was never seen: both are routed like rare categories and counted. */
+    counts = (serve_counts){0};
+    double rare = score_both_ways(served, "{\"instance\":{\"amount\":10,\"country\":\"FR\",\"note\":1}}", &counts);
+    double unseen = score_both_ways(served, "{\"instance\":{\"amount\":10,\"country\":\"ZZ\"}}", &counts);
+    assert_true(rare == unseen);
+    assert_int_equal(counts.unseen_categories, 2);
+    assert_int_equal(counts.extra_fields, 1);
+}
+
+static void expect_row_error(serve_model *served, const char *body, const char *expected)
+{
+    serve_request request = parse_ok(SERVE_API_NATIVE, body);
+    serve_counts counts = {0};
+    ln_error err = {0};
+    ln_model_row *row = serve_model_take_row(served);
+
+    ln_status status = serve_request_model_row(&served->schema, &request, row, &counts, &err);
+    serve_model_return_row(served, row);
+    serve_request_clear(&request);
+    if (status != LN_ERR_DATA || strstr(err.message, expected) == NULL)
+        fail_msg("body %s: expected a data error with \"%s\", got %d: %s", body, expected, status, err.message);
+}
+
+static void test_model_row_rejects_wrong_types(void **state)
+{
+    serve_model *served = *state;
+
+    expect_row_error(served, "{\"instance\":{\"amount\":true}}",
+                     "instance field \"amount\" must be a number (feature type float), found a boolean");
+    expect_row_error(served, "{\"instances\":[{\"country\":{}}]}",
+                     "instances[0] field \"country\" must be a string (feature type category), found an object");
+    expect_row_error(served, "{\"instance\":{\"country\":415}}", "found a number");
+    expect_row_error(served, "{\"instance\":{\"is_new\":\"yes\"}}", "must be true, false or a number");
+    expect_row_error(served, "{\"instance\":{\"signup\":\"2021-02-30\"}}", "or an ISO 8601 date-time");
+}
+
+static void test_model_row_pool_reuses_rows(void **state)
+{
+    serve_model *served = *state;
+
+    ln_model_row *first = serve_model_take_row(served);
+    ln_model_row *second = serve_model_take_row(served);
+    assert_non_null(first);
+    assert_non_null(second);
+    assert_ptr_not_equal(first, second);
+    serve_model_return_row(served, second);
+    assert_ptr_equal(serve_model_take_row(served), second);
+    serve_model_return_row(served, first);
+    serve_model_return_row(served, second);
+    serve_model_return_row(served, NULL);
+}
+
+static void test_log_line_keeps_instance_text(void **state)
+{
+    (void)state;
+    serve_buf buf;
+    /* Whitespace between tokens is dropped, whitespace and escapes inside strings are kept, numbers keep their text. */
+    serve_request request = parse_ok(SERVE_API_NATIVE, "{ \"explain\" : false,\n\t\"instance\" : { \"amount\" : 128.0 ,"
+                                                       " \"note\" : \"a }, \\\" b\" , \"x\" : [ 1 , { \"k\" : null } ] } }");
+
+    serve_buf_init(&buf, 4096);
+    serve_log_format(&buf, "r", 0, 0, "m", 1, &request, 0.5, 1);
+    char *line = serve_buf_take(&buf);
+    assert_string_equal(line, "{\"request_id\":\"r\",\"index\":0,\"time\":\"1970-01-01T00:00:00.000Z\",\"model\":\"m\","
+                              "\"version\":1,\"features\":{\"amount\":128.0,\"note\":\"a }, \\\" b\",\"x\":[1,{\"k\":null}]},"
+                              "\"score\":0.5,\"decision\":\"flag\"}\n");
+    free(line);
+    serve_request_clear(&request);
+
+    /* A key spelled with an escape is not matched as text, so the parsed object is written back instead. */
+    request = parse_ok(SERVE_API_NATIVE, "{\"\\u0069nstance\": {\"amount\": 1.50}}");
+    assert_null(request.single_text);
+    serve_buf_init(&buf, 4096);
+    serve_request_row_json(&request, 0, &buf);
+    line = serve_buf_take(&buf);
+    assert_string_equal(line, "{\"amount\":1.5}");
+    free(line);
+    serve_request_clear(&request);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +691,10 @@ int main(void)
         cmocka_unit_test(test_token_check),
         cmocka_unit_test(test_buffer_refuses_past_max),
         cmocka_unit_test(test_log_line_format),
+        cmocka_unit_test(test_log_line_keeps_instance_text),
+        cmocka_unit_test_setup_teardown(test_model_row_matches_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_row_rejects_wrong_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_row_pool_reuses_rows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,8 @@
  * Tests of the prediction server in this process: a registry in a temporary
  * folder, a server on a free port of 127.0.0.1, and plain HTTP/1.1 over
  * sockets. Covers the endpoints, authentication, body limits, hot reload
- * after a promotion, several models on /invocations, and the prediction log
- * after a graceful stop.
+ * after a promotion, several models on /invocations, the prediction log
+ * after a graceful stop, and the log's rotation at whole lines.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "lanner/model.h"
 #include "lanner/registry.h"
 #include "lanner/serve.h"
+#include "serve/serve_internal.h"
 
 #define TRAIN_ROWS 400
 
@@ -460,6 +462,63 @@ static void test_server_stop_flushes_log(void **state)
     assert_int_equal(count_log_lines(f->log_dir), 60);
 }
 
+/* Lists the sizes of dir's prediction files in ascending order; returns how many there are. */
+static size_t log_file_sizes(const char *dir, long *sizes, size_t capacity)
+{
+    DIR *folder = opendir(dir);
+    struct dirent *entry;
+    size_t n = 0;
+    char path[512];
+    struct stat info;
+
+    assert_non_null(folder);
+    while ((entry = readdir(folder)) != NULL) {
+        if (strncmp(entry->d_name, "predictions-", 12) != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+        assert_int_equal(stat(path, &info), 0);
+        assert_true(n < capacity);
+        size_t i = n++;
+        for (; i > 0 && sizes[i - 1] > (long)info.st_size; i--)
+            sizes[i] = sizes[i - 1];
+        sizes[i] = (long)info.st_size;
+    }
+    closedir(folder);
+    return n;
+}
+
+static void test_log_rotates_at_whole_lines(void **state)
+{
+    fixture *f = *state;
+    serve_metrics metrics;
+    serve_log *log = NULL;
+    ln_error err = {0};
+    char line[300];
+
+    serve_metrics_init(&metrics);
+    assert_int_equal(serve_log_open(f->log_dir, 100, &metrics, &log, &err), LN_OK);
+    /* Five 30-byte lines, one 250-byte line (longer than a file), two more 30-byte lines. */
+    for (int i = 0; i < 8; i++) {
+        size_t length = i == 5 ? 250 : 30;
+        memset(line, 'a' + i, length - 1);
+        line[length - 1] = '\n';
+        serve_log_push(log, line, length);
+    }
+    serve_log_close(log);
+
+    /* Files fill greedily with whole lines: 3 + 2 short lines, the long line alone, then 2 short lines. */
+    long sizes[8];
+    assert_int_equal(log_file_sizes(f->log_dir, sizes, 8), 4);
+    assert_int_equal(sizes[0], 60);
+    assert_int_equal(sizes[1], 60);
+    assert_int_equal(sizes[2], 90);
+    assert_int_equal(sizes[3], 250);
+    assert_int_equal(count_log_lines(f->log_dir), 8);
+    assert_int_equal(atomic_load(&metrics.log_written), 8);
+    assert_int_equal(atomic_load(&metrics.log_dropped), 0);
+    serve_metrics_clear(&metrics);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +530,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_reloads_promoted_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_invocations_with_several_models, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_stop_flushes_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_rotates_at_whole_lines, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
