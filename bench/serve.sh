@@ -221,3 +221,44 @@ if [[ "$log_lines" != "$responses" ]]; then
     echo "bench/serve.sh: the prediction log has $log_lines lines for $responses prediction responses" >&2
     exit 1
 fi
+
+# ---- promotions under load ----
+# A second version, then 10 promotions (2, 1, 2, ...) during RELOAD_SECONDS of load on a fresh
+# server: every response must be a 2xx and the log must hold one line per response.
+reload_seconds=${RELOAD_SECONDS:-30}
+"$lanner" run "$work/pipeline.yaml" --data "$data" --registry "$work/lanner.db" --runs-dir "$work/runs" \
+    --no-cache --quiet >/dev/null
+reload_port=$(free_port)
+"$lanner" serve --registry "$work/lanner.db" --port "$reload_port" --quiet --log-dir "$work/reload-log" &
+reload_pid=$!
+pids+=($reload_pid)
+wait_for "http://127.0.0.1:$reload_port/readyz"
+
+wrk -t"$wrk_threads" -c"$connections" -d"${reload_seconds}s" -s "$work/post.lua" \
+    "http://127.0.0.1:$reload_port/v1/models/churn:predict" >"$work/wrk.reload" &
+wrk_pid=$!
+pids+=($wrk_pid)
+gap=$("$python" -c "print($reload_seconds / 11)")
+for promotion in $(seq 10); do
+    sleep "$gap"
+    version=$((promotion % 2 == 1 ? 2 : 1))
+    "$lanner" models promote "churn@$version" --registry "$work/lanner.db" --reason "reload benchmark" \
+        --force >/dev/null
+done
+wait "$wrk_pid" || true
+curl -s "http://127.0.0.1:$reload_port/metrics" >"$work/reload-metrics.txt"
+kill -TERM "$reload_pid"
+wait "$reload_pid" || true
+
+reload_requests=$(grep -Po '^\s*\K\d+(?= requests in)' "$work/wrk.reload")
+reload_errors=$(grep -Po 'Non-2xx or 3xx responses: \K\d+' "$work/wrk.reload" || echo 0)
+reload_socket_errors=$(grep -Po 'Socket errors: .*' "$work/wrk.reload" || echo "Socket errors: none")
+reload_count=$(awk '/^lanner_model_reloads_total/ { sum += $2 } END { print sum + 0 }' "$work/reload-metrics.txt")
+reload_responses=$(awk '/^lanner_http_requests_total\{route="predict",code="200"\}/ { print $2 }' "$work/reload-metrics.txt")
+reload_lines=$(cat "$work"/reload-log/*.jsonl | wc -l)
+echo "promotions under load: 10 promotions in ${reload_seconds} s, $reload_count reloads, $reload_requests requests," \
+    "$reload_errors non-2xx, $reload_socket_errors; log $reload_lines lines for $reload_responses responses"
+if [[ "$reload_errors" != 0 || "$reload_lines" != "$reload_responses" ]]; then
+    echo "bench/serve.sh: promotions under load lost or failed requests" >&2
+    exit 1
+fi
