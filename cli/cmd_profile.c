@@ -125,6 +125,9 @@ static ln_status write_outputs(const profile_args *args, const ln_profile *profi
     }
     if (args->contract_path != NULL) {
         ln_contract *contract = NULL;
+        if (profile->n_rows == 0)
+            ln_log(LN_LOG_WARN, "%s has no rows: the inferred contract checks only column names and types",
+                   source);
         ln_status status = ln_contract_infer(profile, &contract, err);
         if (status == LN_OK)
             status = ln_contract_write_yaml(contract, args->contract_path, source, err);

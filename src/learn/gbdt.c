@@ -957,7 +957,11 @@ ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_ta
 
         /* A round where no tree splits changes nothing later rounds could build on. */
         if (n_split == 0) {
-            ln_log(LN_LOG_INFO, "boosting stopped after %d rounds: no split improves the loss", iteration);
+            /* A model with no tree predicts the base rate for every row, which the user must hear about. */
+            ln_log(iteration == 0 ? LN_LOG_WARN : LN_LOG_INFO,
+                   "boosting stopped after %d rounds: no split improves the loss%s", iteration,
+                   iteration == 0 ? " (the model predicts the base rate for every row; check min_data_in_leaf "
+                                    "against the train split's size)" : "");
             break;
         }
         for (size_t k = 0; k < t.n_outputs; k++) {

@@ -511,6 +511,10 @@ ln_status run_choose_threshold(run_context *run, ln_error *err)
     size_t n = run->valid.table->n_rows;
     ln_status status;
 
+    if (run->pipeline->max_flag_rate < 1.0 && run->pipeline->max_flag_rate * (double)n < 1.0)
+        run_warn(run, "max_flag_rate %g allows less than one of the %zu valid rows, so the model flags nothing",
+                 run->pipeline->max_flag_rate, n);
+
     if (!run->pipeline->multi_action) {
         ln_payoffs payoffs = run_split_payoffs(&run->valid);
         ln_threshold_choice choice;

@@ -89,6 +89,17 @@ check_json "$SCRATCH/ids.json" 'any("\x27empty\x27 is missing on every row" in w
 check_json "$SCRATCH/ids.json" 'j["model"]["features"] == 22' "neither the id nor the empty column is a feature"
 rm -rf "$SCRATCH/runs"
 
+# A capacity below one valid row, and a model that cannot split, are warned about.
+write_pipeline
+printf 'model: {min_data_in_leaf: 100000}\n' >>"$SCRATCH/p.yaml"
+sed -i 's/^outcome:$/outcome:\n  max_flag_rate: 0.0001/' "$SCRATCH/p.yaml"
+"$LANNER" run "$SCRATCH/p.yaml" --quiet --no-register --json >"$SCRATCH/cap.json" 2>"$SCRATCH/cap.err"
+check_json "$SCRATCH/cap.json" 'any("allows less than one" in w for w in j["warnings"])' \
+    "a capacity below one row is warned about"
+check "grep -q 'warning: boosting stopped after 0 rounds' '$SCRATCH/cap.err'" \
+    "a model without trees is warned about, even with --quiet"
+rm -rf "$SCRATCH/runs"
+
 check "[ ! -e '$SCRATCH/lanner.db' ] || [ \$(sqlite3 '$SCRATCH/lanner.db' 'select count(*) from versions') -eq 0 ]" \
     "failed runs register nothing"
 
