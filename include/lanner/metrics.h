@@ -269,8 +269,8 @@ double ln_mae(const double *predictions, const double *values, size_t n);
 double ln_r2(const double *predictions, const double *values, size_t n);
 
 /*
- * Multiclass metrics. probabilities holds n rows of n_classes values (row
- * major); labels holds class indices 0..n_classes-1 as doubles. The predicted
+ * Multiclass metrics. probabilities contains n rows of n_classes values (row
+ * major); labels contains class indices 0..n_classes-1 as doubles. The predicted
  * class is the most probable one, the lowest index on ties. Each returns NaN
  * when n == 0 or a label is not a class index.
  */

@@ -63,7 +63,7 @@ void ln_dict_release(ln_dict *dict);
 
 /*
  * Returns the code of the string (adding it when new), or -1 when memory runs
- * out or the dictionary already holds LN_MAX_DICT_SIZE strings.
+ * out or the dictionary already contains LN_MAX_DICT_SIZE strings.
  */
 int32_t ln_dict_intern(ln_dict *dict, const char *text, size_t length);
 
@@ -142,7 +142,7 @@ ln_status ln_column_convert(ln_column *column, ln_type type, size_t n_rows, ln_e
  */
 ln_status ln_table_write_csv(const ln_table *table, const char *path, ln_error *err);
 
-/* Writes text as one CSV field, quoted when it holds a comma, quote or line break. */
+/* Writes text as one CSV field, quoted when it contains a comma, quote or line break. */
 void ln_csv_write_field(FILE *out, const char *text);
 
 #ifdef __cplusplus

@@ -182,7 +182,7 @@ void run_compare_downstream(run_context *run);
 /* Promotes the registered model when the gate passed (run_output.c). */
 ln_status run_promote(run_context *run, ln_error *err);
 
-/* The folder that holds the run folders: --runs-dir, else runs/ beside the pipeline. */
+/* The folder that contains the run folders: --runs-dir, else runs/ beside the pipeline. */
 ln_status run_runs_base(const run_context *run, char *out, size_t capacity, ln_error *err);
 
 /* Writes run.json into the run folder: steps, keys, timings, reuse (run_record.c). */
@@ -209,7 +209,7 @@ ln_status run_evaluate_model(run_context *run, ln_error *err);
 /* Records a warning for the report and metrics.json, and logs it. */
 void run_warn(run_context *run, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
-/* Builds the JSON that metrics.json holds and `lanner run --json` prints. The caller decrefs. */
+/* Builds the JSON that metrics.json contains and `lanner run --json` prints. The caller decrefs. */
 json_t *run_result_json(const run_context *run);
 
 /* The "test" and "evaluation" objects of metrics.json; the caller decrefs. */
