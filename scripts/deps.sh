@@ -9,7 +9,7 @@ build_packages=(
     libyaml-dev libjansson-dev libsqlite3-dev zlib1g-dev libzstd-dev libxxhash-dev
     libmicrohttpd-dev libpq-dev libcurl4-openssl-dev
 )
-test_packages=(libcmocka-dev sqlite3 python3 postgresql chromium)
+test_packages=(libcmocka-dev sqlite3 python3 curl time postgresql chromium)
 
 wanted=("${build_packages[@]}")
 if [ "${1:-build}" = test ]; then
