@@ -390,13 +390,18 @@ int main(int argc, char **argv)
         fclose(out);
     }
 
+    /* A regression model has no AUC or log loss: JSON gets null, since it has no NaN. */
     int regression = ln_model_objective(model) == LN_OBJECTIVE_REGRESSION;
+    char test_auc[32] = "null", test_logloss[32] = "null";
+    if (!regression) {
+        snprintf(test_auc, sizeof test_auc, "%.6f", auc(scores, test_labels, test->n_rows));
+        snprintf(test_logloss, sizeof test_logloss, "%.6f", log_loss(scores, test_labels, test->n_rows));
+    }
     printf("{\"load_s\": %.3f, \"train_s\": %.3f, \"predict_s\": %.4f, \"predict_rows_per_s\": %.0f, "
            "\"predict_rows_per_cpu_s\": %.0f, \"single_row_per_s\": %.0f, \"explain_rows_per_s\": %.0f, "
-           "\"trees\": %d, \"test_auc\": %.6f, \"test_logloss\": %.6f}\n",
+           "\"trees\": %d, \"test_auc\": %s, \"test_logloss\": %s}\n",
            load_seconds, train_seconds, predict_seconds, (double)test->n_rows / predict_seconds,
            (double)test->n_rows / predict_cpu_seconds, row_rate,
-           explain_rate, ln_model_tree_count(model), regression ? NAN : auc(scores, test_labels, test->n_rows),
-           regression ? NAN : log_loss(scores, test_labels, test->n_rows));
+           explain_rate, ln_model_tree_count(model), test_auc, test_logloss);
     return 0;
 }
