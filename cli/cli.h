@@ -27,6 +27,12 @@ void cli_setup_logging(const cli_common *common);
 /* Prints "lanner: <message>" on stderr and returns the exit code for the error's status. */
 int cli_fail(const ln_error *err);
 
+/* Parses a --threads value, a whole number from 1 to 1024; returns 0, or prints a usage error and returns EXIT_USAGE. */
+int cli_parse_threads(const char *command, const char *text, int *out);
+
+/* Parses a --delimiter value: , ; | or tab; returns 0, or prints a usage error and returns EXIT_USAGE. */
+int cli_parse_delimiter(const char *command, const char *text, char *out);
+
 /* Prints a usage error naming the command, and returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *format, ...) __attribute__((format(printf, 2, 3)));
 

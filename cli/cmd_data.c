@@ -38,19 +38,6 @@ static void print_data_help(const char *command)
            "  --help             show this help\n");
 }
 
-static int parse_delimiter(const char *text, char *out)
-{
-    if (strcmp(text, "tab") == 0 || strcmp(text, "\\t") == 0) {
-        *out = '\t';
-        return 0;
-    }
-    if (strlen(text) == 1 && strchr(",;|\t", text[0]) != NULL) {
-        *out = text[0];
-        return 0;
-    }
-    return -1;
-}
-
 static int parse_data_args(const char *command, int argc, char **argv, data_args *args)
 {
     static const struct option options[] = {
@@ -75,13 +62,12 @@ static int parse_data_args(const char *command, int argc, char **argv, data_args
             break;
         case 's': args->query = optarg; break;
         case 'd':
-            if (parse_delimiter(optarg, &args->load.delimiter) != 0)
-                return cli_usage_error(command, "--delimiter must be one of , ; | or tab, found '%s'", optarg);
+            if (cli_parse_delimiter(command, optarg, &args->load.delimiter) != 0)
+                return EXIT_USAGE;
             break;
         case 't':
-            args->load.threads = atoi(optarg);
-            if (args->load.threads < 1 || args->load.threads > 1024)
-                return cli_usage_error(command, "--threads must be a whole number from 1 to 1024, found '%s'", optarg);
+            if (cli_parse_threads(command, optarg, &args->load.threads) != 0)
+                return EXIT_USAGE;
             break;
         case 'j': args->common.json = 1; break;
         case 'q': args->common.quiet = 1; break;

@@ -117,9 +117,8 @@ static int parse_demo_args(int argc, char **argv, demo_args *args)
                 return cli_usage_error("demo", "--seed must be a whole number, found '%s'", optarg);
             break;
         case 't':
-            args->threads = atoi(optarg);
-            if (args->threads < 1 || args->threads > 1024)
-                return cli_usage_error("demo", "--threads must be a whole number from 1 to 1024, found '%s'", optarg);
+            if (cli_parse_threads("demo", optarg, &args->threads) != 0)
+                return EXIT_USAGE;
             break;
         case 'j': args->common.json = 1; break;
         case 'q': args->common.quiet = 1; break;

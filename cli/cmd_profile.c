@@ -67,18 +67,12 @@ static int parse_profile_args(int argc, char **argv, profile_args *args)
         case 'H': args->html_path = optarg; break;
         case 'C': args->contract_path = optarg; break;
         case 'd':
-            if (strcmp(optarg, "tab") == 0)
-                args->load.delimiter = '\t';
-            else if (strlen(optarg) == 1 && strchr(",;|\t", optarg[0]) != NULL)
-                args->load.delimiter = optarg[0];
-            else
-                return cli_usage_error("profile", "--delimiter must be one of , ; | or tab, found '%s'", optarg);
+            if (cli_parse_delimiter("profile", optarg, &args->load.delimiter) != 0)
+                return EXIT_USAGE;
             break;
         case 't':
-            args->load.threads = atoi(optarg);
-            if (args->load.threads < 1 || args->load.threads > 1024)
-                return cli_usage_error("profile", "--threads must be a whole number from 1 to 1024, found '%s'",
-                                       optarg);
+            if (cli_parse_threads("profile", optarg, &args->load.threads) != 0)
+                return EXIT_USAGE;
             break;
         case 'j': args->common.json = 1; break;
         case 'q': args->common.quiet = 1; break;

@@ -187,9 +187,8 @@ int cmd_run(int argc, char **argv)
         case 'r': run_options.registry_path = optarg; break;
         case 'o': run_options.runs_dir = optarg; break;
         case 't':
-            run_options.threads = atoi(optarg);
-            if (run_options.threads < 1 || run_options.threads > 1024)
-                return cli_usage_error("run", "--threads must be a whole number from 1 to 1024, found '%s'", optarg);
+            if (cli_parse_threads("run", optarg, &run_options.threads) != 0)
+                return EXIT_USAGE;
             break;
         case 'n': run_options.register_model = 0; break;
         case 's': run_options.save_splits = 1; break;

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,6 +73,30 @@ int cli_usage_error(const char *command, const char *format, ...)
     va_end(args);
     fprintf(stderr, "\nTry 'lanner %s --help'.\n", command);
     return EXIT_USAGE;
+}
+
+int cli_parse_threads(const char *command, const char *text, int *out)
+{
+    char *end = NULL;
+    long value = strtol(text, &end, 10);
+
+    if (end == text || *end != '\0' || value < 1 || value > 1024)
+        return cli_usage_error(command, "--threads must be a whole number from 1 to 1024, found '%s'", text);
+    *out = (int)value;
+    return 0;
+}
+
+int cli_parse_delimiter(const char *command, const char *text, char *out)
+{
+    if (strcmp(text, "tab") == 0 || strcmp(text, "\\t") == 0) {
+        *out = '\t';
+        return 0;
+    }
+    if (strlen(text) == 1 && strchr(",;|\t", text[0]) != NULL) {
+        *out = text[0];
+        return 0;
+    }
+    return cli_usage_error(command, "--delimiter must be one of , ; | or tab, found '%s'", text);
 }
 
 static int ends_with(const char *text, const char *suffix)
