@@ -59,6 +59,8 @@ expect_exit 2 'p\.yaml:[0-9]+:[0-9]+: invalid YAML' "$LANNER" run "$SCRATCH/p.ya
 expect_exit 2 'pipeline file not found' "$LANNER" run "$SCRATCH/nope.yaml" --quiet
 expect_exit 2 'expected one pipeline file' "$LANNER" run
 expect_exit 2 'unknown command' "$LANNER" frobnicate
+expect_exit 2 'threads must be a whole number from 1 to 1024, found .2x.' "$LANNER" run "$SCRATCH/p.yaml" --threads 2x
+expect_exit 2 'delimiter must be one of' "$LANNER" schema "$data" --delimiter x
 
 # Fewer than 100 rows.
 head -50 "$data" >"$SCRATCH/tiny.csv"
