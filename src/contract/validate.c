@@ -194,6 +194,22 @@ static void check_missing(report_builder *builder, const ln_contract_column *rul
                 share, limit);
 }
 
+/* 1 when a string cell does not read as a number (a whole one when whole is 1). */
+static int not_a_number(const ln_column *column, size_t row, double whole)
+{
+    if (ln_column_is_missing(column, row))
+        return 0;
+
+    const char *text = ln_dict_string(column->dict, column->codes[row]);
+    char *end = NULL;
+    double value = strtod(text, &end);
+    while (end != text && (*end == ' ' || *end == '\t'))
+        end++;
+    if (end == text || *end != '\0' || isnan(value))
+        return 1;
+    return whole != 0 && value != floor(value);
+}
+
 /* Returns 1 when column satisfies the contract's type, adding a type violation when it does not. */
 static int check_type(report_builder *builder, const ln_contract_column *rule, const ln_column *column,
                       size_t n_rows)
@@ -208,6 +224,20 @@ static int check_type(report_builder *builder, const ln_contract_column *rule, c
 
     if (!rule->has_type || found == rule->type)
         return 1;
+
+    /*
+     * A number column that loaded as strings usually has a few stray cells:
+     * name those cells, not every row.
+     */
+    if (strings && (rule->type == LN_TYPE_FLOAT || rule->type == LN_TYPE_INT)) {
+        int whole = rule->type == LN_TYPE_INT;
+        size_t count = scan_rows(builder, column, n_rows, not_a_number, whole, LN_RULE_TYPE, severity, present,
+                                 &violation);
+        if (violation != NULL)
+            set_message(builder, violation, "%zu of %zu values are not %s; expected %s", count, present,
+                        whole ? "whole numbers" : "numbers", expected);
+        return 0;
+    }
 
     switch (rule->type) {
     case LN_TYPE_FLOAT:

@@ -560,11 +560,14 @@ static void test_validate_type_rules(void **state)
     static const double whole[] = {1, 2, NAN, 4};
     static const double fractional[] = {1, 2.5, NAN, INFINITY};
     static const char *const text[] = {"x", "y", NULL, "z"};
+    /* A number column with one stray cell loads as strings; only that cell breaks the rule. */
+    static const char *const stray[] = {"1.5", "oops", NULL, " 4 "};
     ln_table *table = ln_table_new(4);
     add_numbers(table, "count", LN_TYPE_INT, whole);
     add_numbers(table, "whole_float", LN_TYPE_FLOAT, whole);
     add_numbers(table, "fraction", LN_TYPE_FLOAT, fractional);
     add_strings(table, "label", LN_TYPE_TEXT, text);
+    add_strings(table, "stray", LN_TYPE_CATEGORY, stray);
 
     static const struct {
         const char *column;
@@ -576,6 +579,7 @@ static void test_validate_type_rules(void **state)
         {"fraction", LN_TYPE_INT, 2, 2},        {"label", LN_TYPE_CATEGORY, 0, 0},
         {"label", LN_TYPE_FLOAT, 3, 1},         {"count", LN_TYPE_CATEGORY, 3, 1},
         {"count", LN_TYPE_TIMESTAMP, 3, 1},     {"whole_float", LN_TYPE_BOOL, 2, 2},
+        {"stray", LN_TYPE_FLOAT, 1, 2},         {"stray", LN_TYPE_INT, 2, 1},
     };
     for (size_t i = 0; i < N_OF(cases); i++) {
         ln_contract *contract = contract_with_column(cases[i].column, cases[i].type);
