@@ -325,9 +325,11 @@ int cmd_predict(int argc, char **argv)
         status = cli_load_table(args.data, args.query, &load, &data, &err);
     if (status == LN_OK && (scores = malloc((data->n_rows ? data->n_rows : 1) * sizeof *scores)) == NULL)
         status = ln_error_set(&err, LN_ERR_NOMEM, "out of memory scoring %zu rows", data->n_rows);
-    if (status == LN_OK)
+    /* A file with a header and no rows has nothing to score; its columns' types cannot be inferred either. */
+    int has_rows = status == LN_OK && data->n_rows > 0;
+    if (has_rows)
         status = ln_model_predict(model, data, scores, &err);
-    if (status == LN_OK)
+    if (has_rows && status == LN_OK)
         status = predict_extras(model, data, args.explain, &proba, &contributions, &err);
 
     const ln_column *id = NULL;

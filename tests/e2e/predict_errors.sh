@@ -27,4 +27,9 @@ check "[ ! -e '$SCRATCH/out.csv' ]" "no output when a feature is missing"
 expect_exit 2 'not found|cannot open' "$LANNER" predict --model "$SCRATCH/none.lnr" --data "$data"
 expect_exit 2 'required' "$LANNER" predict --data "$data"
 
+# A header without rows scores nothing and writes the header alone.
+head -1 "$data" >"$SCRATCH/header_only.csv"
+expect_exit 0 '' "$LANNER" predict --model "$model" --data "$SCRATCH/header_only.csv" -o "$SCRATCH/empty.csv" --quiet
+check "[ \"\$(cat '$SCRATCH/empty.csv')\" = 'score,flag' ]" "a header-only file gives a header-only output"
+
 finish
