@@ -435,12 +435,21 @@ ln_status ln_sqlite_read(const char *db_path, const char *query, const ln_load_o
         status = sql_error(&reader, err, "cannot start a read transaction");
         goto done;
     }
-    if (sqlite3_prepare_v2(reader.db, query, -1, &reader.statement, NULL) != SQLITE_OK) {
+    const char *rest = NULL;
+    if (sqlite3_prepare_v2(reader.db, query, -1, &reader.statement, &rest) != SQLITE_OK) {
         status = sql_error(&reader, err, "invalid query");
         goto done;
     }
     if (reader.statement == NULL) {
         status = ln_error_set(err, LN_ERR_SQL, "%s: the query is empty", db_path);
+        goto done;
+    }
+    /* SQLite prepares the first statement only; a second one would be dropped without a word. */
+    while (rest != NULL && (*rest == ';' || *rest == ' ' || *rest == '\t' || *rest == '\n' || *rest == '\r'))
+        rest++;
+    if (rest != NULL && *rest != '\0') {
+        status = ln_error_set(err, LN_ERR_SQL, "%s: the query contains more than one statement (the second starts "
+                              "at '%.40s'); give one SELECT", db_path, rest);
         goto done;
     }
 

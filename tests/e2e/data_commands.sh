@@ -35,6 +35,10 @@ check_json "$SCRATCH/sql.json" '[c["missing"] for c in j["columns"]] == [0, 1, 1
 
 expect_exit 2 'give --query' "$LANNER" schema "sqlite:$SCRATCH/w.db"
 expect_exit 1 'no such table' "$LANNER" head "sqlite:$SCRATCH/w.db" --query "SELECT * FROM nope"
+expect_exit 1 'more than one statement .*DELETE FROM t' "$LANNER" head "sqlite:$SCRATCH/w.db" --query "SELECT * FROM t; DELETE FROM t"
+check "[ \$(sqlite3 '$SCRATCH/w.db' 'select count(*) from t') -eq 3 ]" "a second statement never runs"
+"$LANNER" head "sqlite:$SCRATCH/w.db" --query "SELECT * FROM t;  " -n 1 --quiet >/dev/null
+check "[ \$? -eq 0 ]" "a trailing semicolon is accepted"
 expect_exit 2 'missing\.csv' "$LANNER" head "$SCRATCH/missing.csv"
 expect_exit 2 '\-n must be' "$LANNER" head "$loans" -n x
 
