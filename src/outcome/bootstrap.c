@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "lanner/log.h"
 #include "lanner/random.h"
 #include "outcome/outcome_internal.h"
 
@@ -133,7 +134,10 @@ static ln_status resample(const double *differences, size_t m, size_t n, const l
         for (size_t k = 0; k < draws; k++)
             sum += differences[ln_rng_below(&generator, m)];
         sums[b] = sum;
+        if (b % 4096 == 0)
+            ln_progress("bootstrap resamples", (double)b, (double)chosen->n_resamples);
     }
+    ln_progress("bootstrap resamples", (double)chosen->n_resamples, (double)chosen->n_resamples);
     qsort(sums, chosen->n_resamples, sizeof *sums, compare_doubles);
 
     out->difference = outcome_sum_value(&difference);
