@@ -36,6 +36,9 @@ static void print_serve_help(void)
            "  --log-dir DIR      prediction log folder (default: predictions/ beside\n"
            "                     the registry)\n"
            "  --no-log           write no prediction log\n"
+           "  --enforce-contract answer 422 to an instance that breaks an error-level\n"
+           "                     rule of the model's data contract (default: make\n"
+           "                     the prediction and add \"warnings\" to it)\n"
            "  --quiet            print only warnings and errors on stderr\n"
            "  --help             show this help\n");
 }
@@ -64,7 +67,7 @@ static int parse_serve_args(int argc, char **argv, serve_args *args)
         {"port", required_argument, NULL, 'p'},     {"port-file", required_argument, NULL, 'P'},
         {"threads", required_argument, NULL, 't'},  {"token", required_argument, NULL, 'k'},
         {"max-body", required_argument, NULL, 'b'}, {"log-dir", required_argument, NULL, 'l'},
-        {"no-log", no_argument, NULL, 'n'},         {"quiet", no_argument, NULL, 'q'},
+        {"no-log", no_argument, NULL, 'n'}, {"enforce-contract", no_argument, NULL, 'E'},         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     long long value = 0;
@@ -97,6 +100,7 @@ static int parse_serve_args(int argc, char **argv, serve_args *args)
             break;
         case 'l': args->options.log_dir = optarg; break;
         case 'n': args->options.no_log = 1; break;
+        case 'E': args->options.enforce_contract = 1; break;
         case 'q': args->common.quiet = 1; break;
         case 'h': print_serve_help(); return -1;
         default: return cli_usage_error("serve", "invalid option");

@@ -257,6 +257,16 @@ ln_status ln_contract_write_yaml(const ln_contract *contract, const char *path, 
  */
 ln_status ln_contract_load(const char *path, ln_contract **out, ln_error *err);
 
+/*
+ * Parses contract YAML held in memory (size bytes of text, which need not end
+ * in a NUL), as ln_contract_load does for a file. source_name (not NULL)
+ * stands for the file name in error messages, such as "model 3 contract".
+ * The text is not kept. On success *out is a new contract the caller frees.
+ * Errors as ln_contract_load, without LN_ERR_NOT_FOUND and LN_ERR_IO.
+ */
+ln_status ln_contract_parse(const char *text, size_t size, const char *source_name, ln_contract **out,
+                            ln_error *err);
+
 void ln_contract_free(ln_contract *contract);
 
 /* One broken rule. */

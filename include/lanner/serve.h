@@ -70,6 +70,8 @@ typedef struct ln_serve_options {
     const char *log_dir;       /* prediction log folder; NULL = "predictions" beside the registry */
     int no_log;                /* 1 = write no prediction log */
     int poll_ms;               /* registry poll interval in milliseconds, default LN_SERVE_POLL_MS */
+    int enforce_contract;      /* 1 = a request breaking an error-level rule of the model's data contract
+                                  gets 422; 0 (default) = the prediction is made and carries "warnings" */
 } ln_serve_options;
 
 /* Fills options with the defaults listed in ln_serve_options. */

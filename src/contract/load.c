@@ -426,25 +426,23 @@ static ln_status parse_document(reader *in, const char *text, size_t size)
     return status;
 }
 
-ln_status ln_contract_load(const char *path, ln_contract **out, ln_error *err)
+ln_status ln_contract_parse(const char *text, size_t size, const char *source_name, ln_contract **out,
+                            ln_error *err)
 {
-    reader in = {.path = path, .err = err};
-    char *text = NULL;
-    size_t size = 0;
+    reader in = {.path = source_name, .err = err};
 
     *out = NULL;
-    ln_status status = ln_read_file(path, LN_CONTRACT_MAX_FILE_BYTES, &text, &size, err);
-    if (status != LN_OK)
-        return status;
-    status = parse_document(&in, text, size);
-    free(text);
+    if (size > LN_CONTRACT_MAX_FILE_BYTES)
+        return ln_error_set(err, LN_ERR_LIMIT, "%s: the contract has %zu bytes, above the limit of %u", source_name,
+                            size, LN_CONTRACT_MAX_FILE_BYTES);
+    ln_status status = parse_document(&in, text, size);
     if (status != LN_OK)
         return status;
 
     ln_contract *contract = calloc(1, sizeof *contract);
     if (contract == NULL) {
         yaml_document_delete(&in.document);
-        return ln_error_set(err, LN_ERR_NOMEM, "%s: out of memory", path);
+        return ln_error_set(err, LN_ERR_NOMEM, "%s: out of memory", source_name);
     }
     status = read_top_level(&in, yaml_document_get_root_node(&in.document), contract);
     yaml_document_delete(&in.document);
@@ -454,4 +452,18 @@ ln_status ln_contract_load(const char *path, ln_contract **out, ln_error *err)
     }
     *out = contract;
     return LN_OK;
+}
+
+ln_status ln_contract_load(const char *path, ln_contract **out, ln_error *err)
+{
+    char *text = NULL;
+    size_t size = 0;
+
+    *out = NULL;
+    ln_status status = ln_read_file(path, LN_CONTRACT_MAX_FILE_BYTES, &text, &size, err);
+    if (status != LN_OK)
+        return status;
+    status = ln_contract_parse(text, size, path, out, err);
+    free(text);
+    return status;
 }

@@ -17,6 +17,7 @@
 
 void serve_schema_clear(serve_schema *schema)
 {
+    serve_schema_clear_checks(schema);
     if (schema->known != NULL)
         for (size_t f = 0; f < schema->n_features; f++)
             if (schema->known[f] != NULL)
@@ -176,6 +177,22 @@ static ln_status describe(serve_model *served, const json_t *metadata, ln_error 
     return LN_OK;
 }
 
+/* Resolves the data contract that lanner run stores in the metadata (a YAML string, or null). */
+static ln_status read_contract(serve_model *served, const json_t *metadata, ln_error *err)
+{
+    const json_t *contract = json_object_get(metadata, "contract");
+    char source[LN_REGISTRY_MAX_NAME + 64];
+
+    if (contract == NULL || json_is_null(contract))
+        return LN_OK;
+    snprintf(source, sizeof source, "the contract of model %s version %d", served->name, served->version);
+    if (!json_is_string(contract))
+        return ln_error_set(err, LN_ERR_CORRUPT, "%s must be YAML text or null, found %s", source,
+                            json_is_object(contract) ? "an object" : "another JSON type");
+    return serve_schema_set_contract(&served->schema, served->model, json_string_value(contract),
+                                     json_string_length(contract), source, err);
+}
+
 /* Reads what lanner run stores in the model: the threshold (null = never flag), id, target. */
 static ln_status read_metadata(serve_model *served, json_t **out, ln_error *err)
 {
@@ -230,6 +247,8 @@ ln_status serve_model_new(ln_model *model, const char *name, int version, const 
     if (status == LN_OK)
         status = serve_schema_init(&served->schema, model, err);
     if (status == LN_OK)
+        status = read_contract(served, metadata, err);
+    if (status == LN_OK)
         status = describe(served, metadata, err);
     json_decref(metadata);
     if (status != LN_OK) {
@@ -237,6 +256,7 @@ ln_status serve_model_new(ln_model *model, const char *name, int version, const 
         return status;
     }
     served->series = metrics != NULL ? serve_metrics_series(metrics, name, version) : NULL;
+    serve_schema_count_in(&served->schema, metrics, served->series);
     *out = served;
     return LN_OK;
 }

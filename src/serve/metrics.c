@@ -11,7 +11,7 @@
 
 #include "serve/serve_internal.h"
 
-static const int codes[SERVE_CODE_COUNT - 1] = {200, 400, 401, 404, 405, 413, 415, 500, 501, 503};
+static const int codes[SERVE_CODE_COUNT - 1] = {200, 400, 401, 404, 405, 413, 415, 422, 500, 501, 503};
 
 static const double latency_bounds[SERVE_LATENCY_BUCKETS] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
@@ -32,10 +32,19 @@ void serve_metrics_init(serve_metrics *metrics)
     pthread_mutex_init(&metrics->series_lock, NULL);
 }
 
+static void series_free(serve_series *series)
+{
+    for (size_t c = 0; c < series->n_checked; c++)
+        free(series->checked_columns[c]);
+    free(series->checked_columns);
+    free(series->violations);
+    free(series);
+}
+
 void serve_metrics_clear(serve_metrics *metrics)
 {
     for (size_t i = 0; i < metrics->n_series; i++)
-        free(metrics->series[i]);
+        series_free(metrics->series[i]);
     metrics->n_series = 0;
     pthread_mutex_destroy(&metrics->series_lock);
 }
@@ -84,6 +93,44 @@ serve_series *serve_metrics_series(serve_metrics *metrics, const char *name, int
     }
     pthread_mutex_unlock(&metrics->series_lock);
     return series;
+}
+
+/* Copies names and makes zeroed counters; returns 0, or -1 when memory runs out (nothing is kept). */
+static int add_violation_counters(serve_series *series, const char *const *columns, size_t n)
+{
+    char **names = calloc(n, sizeof *names);
+    atomic_uint_fast64_t *counters = calloc(n * LN_RULE_COUNT, sizeof *counters);
+    int failed = names == NULL || counters == NULL;
+
+    for (size_t c = 0; !failed && c < n; c++)
+        failed = (names[c] = strdup(columns[c])) == NULL;
+    if (failed) {
+        for (size_t c = 0; names != NULL && c < n; c++)
+            free(names[c]);
+        free(names);
+        free(counters);
+        return -1;
+    }
+    for (size_t i = 0; i < n * LN_RULE_COUNT; i++)
+        atomic_init(&counters[i], 0);
+    series->checked_columns = names;
+    series->violations = counters;
+    series->n_checked = n;
+    return 0;
+}
+
+atomic_uint_fast64_t *serve_metrics_violation_counters(serve_metrics *metrics, serve_series *series,
+                                                       const char *const *columns, size_t n)
+{
+    atomic_uint_fast64_t *counters = NULL;
+
+    pthread_mutex_lock(&metrics->series_lock);
+    if (series->violations != NULL && series->n_checked == n)
+        counters = series->violations;
+    else if (series->violations == NULL && add_violation_counters(series, columns, n) == 0)
+        counters = series->violations;
+    pthread_mutex_unlock(&metrics->series_lock);
+    return counters;
 }
 
 void serve_series_record(serve_series *series, double score, int flagged)
@@ -201,6 +248,45 @@ static void render_series(const serve_series *const *series, size_t n, serve_buf
                          series[i]->version, (unsigned long long)get((atomic_uint_fast64_t *)&series[i]->extra_fields));
 }
 
+/* Appends text as a Prometheus label value, escaping backslash, quote and newline. */
+static void append_label_value(serve_buf *buf, const char *text)
+{
+    serve_buf_puts(buf, "\"");
+    for (const char *c = text; *c != '\0'; c++) {
+        if (*c == '\\')
+            serve_buf_puts(buf, "\\\\");
+        else if (*c == '"')
+            serve_buf_puts(buf, "\\\"");
+        else if (*c == '\n')
+            serve_buf_puts(buf, "\\n");
+        else
+            serve_buf_append(buf, c, 1);
+    }
+    serve_buf_puts(buf, "\"");
+}
+
+/* Only rules broken at least once are listed, so a wide contract adds no lines until data drifts. */
+static void render_violations(const serve_series *const *series, size_t n, serve_buf *buf)
+{
+    serve_buf_puts(buf, "# HELP lanner_contract_violations_total Scored rows that broke a per-row rule of the "
+                        "model's data contract, by column and rule.\n"
+                        "# TYPE lanner_contract_violations_total counter\n");
+    for (size_t i = 0; i < n; i++) {
+        serve_series *s = (serve_series *)series[i];
+        for (size_t c = 0; c < s->n_checked; c++)
+            for (int rule = 0; rule < LN_RULE_COUNT; rule++) {
+                uint64_t count = get(&s->violations[c * LN_RULE_COUNT + (size_t)rule]);
+                if (count == 0)
+                    continue;
+                serve_buf_printf(buf, "lanner_contract_violations_total{model=\"%s\",version=\"%d\",column=",
+                                 s->name, s->version);
+                append_label_value(buf, s->checked_columns[c]);
+                serve_buf_printf(buf, ",rule=\"%s\"} %llu\n", ln_rule_name((ln_rule)rule),
+                                 (unsigned long long)count);
+            }
+    }
+}
+
 static void render_counter(serve_buf *buf, const char *name, const char *help, uint64_t value)
 {
     serve_buf_printf(buf, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
@@ -214,6 +300,7 @@ void serve_metrics_render(serve_metrics *metrics, size_t models_loaded, serve_bu
 
     pthread_mutex_lock(&metrics->series_lock);
     render_series((const serve_series *const *)metrics->series, metrics->n_series, buf);
+    render_violations((const serve_series *const *)metrics->series, metrics->n_series, buf);
     pthread_mutex_unlock(&metrics->series_lock);
 
     render_counter(buf, "lanner_prediction_log_written_total", "Prediction log lines written to disk.",

@@ -355,12 +355,14 @@ static ln_status wrong_type(const value_place *place, const char *expected, ln_t
 
 /*
  * Checks a category value and returns its text in *text (number receives the
- * text of a numeric value). Counts a category the model has no bin for.
+ * text of a numeric value) and its code among the model's categories in
+ * *known_code (-1 when the model has no bin for it, which is counted).
  */
 static ln_status read_category(const ln_dict *known, const json_t *value, const value_place *place, char *number,
-                               size_t number_capacity, const char **text, size_t *length, serve_counts *counts,
-                               ln_error *err)
+                               size_t number_capacity, const char **text, size_t *length, int32_t *known_code,
+                               serve_counts *counts, ln_error *err)
 {
+    *known_code = -1;
     if (json_is_string(value)) {
         *text = json_string_value(value);
         *length = json_string_length(value);
@@ -375,7 +377,9 @@ static ln_status read_category(const ln_dict *known, const json_t *value, const 
         return wrong_type(place, "a string", LN_TYPE_CATEGORY, value, err);
     }
 
-    if (known != NULL && ln_dict_find(known, *text, *length) < 0)
+    if (known != NULL)
+        *known_code = ln_dict_find(known, *text, *length);
+    if (known != NULL && *known_code < 0)
         counts->unseen_categories++;
     return LN_OK;
 }
@@ -402,20 +406,45 @@ static ln_status read_number(ln_type type, const json_t *value, const value_plac
     return wrong_type(place, expected, type, value, err);
 }
 
+/* Reads a number and checks it against the feature's contract rules. */
+static ln_status read_checked_number(const serve_schema *schema, size_t f, const json_t *value,
+                                     const value_place *place, double *out, serve_counts *counts, ln_error *err)
+{
+    ln_status status = read_number(schema->types[f], value, place, out, err);
+    if (status == LN_OK)
+        serve_check_number(schema, f, place->row, *out, counts);
+    return status;
+}
+
+/* Reads a category and checks it against the feature's contract rules. */
+static ln_status read_checked_category(const serve_schema *schema, size_t f, const json_t *value,
+                                       const value_place *place, char *number, size_t number_capacity,
+                                       const char **text, size_t *length, serve_counts *counts, ln_error *err)
+{
+    int32_t known_code = -1;
+    ln_status status = read_category(schema->known[f], value, place, number, number_capacity, text, length,
+                                     &known_code, counts, err);
+    if (status == LN_OK)
+        serve_check_category(schema, f, place->row, known_code, *text, *length, counts);
+    return status;
+}
+
 /* Stores one received value in a table column; NULL (absent) and JSON null leave the row missing. */
 static ln_status set_value(const serve_schema *schema, size_t f, ln_column *column, size_t row, const json_t *value,
                            const value_place *place, serve_counts *counts, ln_error *err)
 {
-    if (value == NULL || json_is_null(value))
+    if (value == NULL || json_is_null(value)) {
+        serve_check_missing(schema, f, place->row, counts);
         return LN_OK;
+    }
     if (schema->types[f] != LN_TYPE_CATEGORY)
-        return read_number(schema->types[f], value, place, &column->values[row], err);
+        return read_checked_number(schema, f, value, place, &column->values[row], counts, err);
 
     char number[40];
     const char *text = NULL;
     size_t length = 0;
-    ln_status status = read_category(schema->known[f], value, place, number, sizeof number, &text, &length, counts,
-                                     err);
+    ln_status status = read_checked_category(schema, f, value, place, number, sizeof number, &text, &length, counts,
+                                             err);
     if (status != LN_OK)
         return status;
     int32_t code = ln_dict_intern(column->dict, text, length);
@@ -429,19 +458,21 @@ static ln_status set_value(const serve_schema *schema, size_t f, ln_column *colu
 static ln_status set_row_value(const serve_schema *schema, size_t f, ln_model_row *row, const json_t *value,
                                const value_place *place, serve_counts *counts, ln_error *err)
 {
-    if (value == NULL || json_is_null(value))
+    if (value == NULL || json_is_null(value)) {
+        serve_check_missing(schema, f, place->row, counts);
         return LN_OK;
+    }
     if (schema->types[f] != LN_TYPE_CATEGORY) {
         double number;
-        ln_status status = read_number(schema->types[f], value, place, &number, err);
+        ln_status status = read_checked_number(schema, f, value, place, &number, counts, err);
         return status == LN_OK ? ln_model_row_set_number(row, f, number, err) : status;
     }
 
     char number[40];
     const char *text = NULL;
     size_t length = 0;
-    ln_status status = read_category(schema->known[f], value, place, number, sizeof number, &text, &length, counts,
-                                     err);
+    ln_status status = read_checked_category(schema, f, value, place, number, sizeof number, &text, &length, counts,
+                                             err);
     return status == LN_OK ? ln_model_row_set_category(row, f, text, length, err) : status;
 }
 
@@ -459,8 +490,10 @@ static ln_status fill_record(const serve_schema *schema, const serve_request *re
 
     for (size_t f = 0; f < schema->n_features; f++) {
         const json_t *value = json_object_get(object, schema->names[f]);
-        if (value == NULL)
+        if (value == NULL) {
+            serve_check_missing(schema, f, row, counts);
             continue;
+        }
         matched++;
         value_place place = {request, row, schema->names[f]};
         ln_status status = set_value(schema, f, &table->cols[f], table_row, value, &place, counts, err);
@@ -477,8 +510,10 @@ static ln_status fill_split_row(const serve_schema *schema, const serve_request 
     const json_t *values = json_array_get(request->rows, row);
 
     for (size_t f = 0; f < schema->n_features; f++) {
-        if (sources[f] < 0)
+        if (sources[f] < 0) {
+            serve_check_missing(schema, f, row, counts);
             continue;
+        }
         value_place place = {request, row, schema->names[f]};
         ln_status status = set_value(schema, f, &table->cols[f], table_row, json_array_get(values, (size_t)sources[f]),
                                      &place, counts, err);
@@ -552,8 +587,10 @@ ln_status serve_request_model_row(const serve_schema *schema, const serve_reques
 
     for (size_t f = 0; f < schema->n_features; f++) {
         const json_t *value = json_object_get(object, schema->names[f]);
-        if (value == NULL)
+        if (value == NULL) {
+            serve_check_missing(schema, f, 0, counts);
             continue;
+        }
         matched++;
         value_place place = {request, 0, schema->names[f]};
         ln_status status = set_row_value(schema, f, row, value, &place, counts, err);

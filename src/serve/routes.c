@@ -152,10 +152,26 @@ static void append_contributions(serve_buf *buf, const serve_model *model, const
     serve_buf_json_number(buf, row[n]);
 }
 
+/* Appends ,"warnings":[...] with the listed violations of row, from *next on (they are in row order). */
+static void append_warnings(serve_buf *buf, const serve_model *model, const serve_counts *counts, size_t row,
+                            size_t *next)
+{
+    if (*next >= counts->n_listed || counts->listed[*next].row != row)
+        return;
+
+    serve_buf_puts(buf, ",\"warnings\":[");
+    for (size_t first = *next; *next < counts->n_listed && counts->listed[*next].row == row; (*next)++) {
+        serve_buf_puts(buf, *next > first ? "," : "");
+        serve_violation_json(&model->schema, &counts->listed[*next], buf);
+    }
+    serve_buf_puts(buf, "]");
+}
+
 static char *prediction_body(const serve_model *model, const double *scores, const double *contributions,
-                             size_t n, serve_api api)
+                             size_t n, serve_api api, const serve_counts *counts)
 {
     serve_buf buf;
+    size_t next_warning = 0;
 
     serve_buf_init(&buf, SERVE_MAX_RESPONSE_BYTES);
     if (api == SERVE_API_NATIVE) {
@@ -177,9 +193,13 @@ static char *prediction_body(const serve_model *model, const double *scores, con
         serve_buf_puts(&buf, scores[i] >= model->threshold ? ",\"decision\":\"flag\"" : ",\"decision\":\"pass\"");
         if (contributions != NULL)
             append_contributions(&buf, model, contributions + i * (model->schema.n_features + 1));
+        append_warnings(&buf, model, counts, i, &next_warning);
         serve_buf_puts(&buf, "}");
     }
-    serve_buf_puts(&buf, "]}");
+    serve_buf_puts(&buf, "]");
+    if (counts->omitted > 0)
+        serve_buf_printf(&buf, ",\"warnings_omitted\":%llu", (unsigned long long)counts->omitted);
+    serve_buf_puts(&buf, "}");
     return serve_buf_take(&buf);
 }
 
@@ -225,13 +245,47 @@ static void record_predictions(ln_server *server, const serve_model *model, cons
     serve_buf_free(&line);
 }
 
+/*
+ * Responds 422 for the first error-level contract violation:
+ * {"error": sentence, "row": n, "violation": {...}, "errors": count}.
+ */
+static int reject_violation(ln_server *server, struct MHD_Connection *connection, serve_call *call,
+                            const serve_model *model, const serve_request *request, const serve_counts *counts)
+{
+    const serve_violation *violation = &counts->first_error;
+    char message[512];
+    char text[640];
+    serve_buf buf;
+
+    serve_violation_message(&model->schema, violation, message, sizeof message);
+    if (request->single != NULL)
+        snprintf(text, sizeof text, "%s: %s", request->rows_key, message);
+    else
+        snprintf(text, sizeof text, "%s[%zu]: %s", request->rows_key, violation->row, message);
+
+    serve_buf_init(&buf, 4096);
+    serve_buf_puts(&buf, "{\"error\":");
+    serve_buf_json_string(&buf, text);
+    serve_buf_printf(&buf, ",\"row\":%zu,\"violation\":", violation->row);
+    serve_violation_json(&model->schema, violation, &buf);
+    serve_buf_printf(&buf, ",\"errors\":%llu}", (unsigned long long)counts->errors);
+    return serve_respond(server, connection, call, MHD_HTTP_UNPROCESSABLE_CONTENT, serve_buf_take(&buf), NULL);
+}
+
 static int predict_with(ln_server *server, struct MHD_Connection *connection, serve_call *call, serve_api api,
                         serve_model *model)
 {
     serve_request request;
+    serve_violation listed[SERVE_MAX_LISTED_VIOLATIONS];
     serve_counts counts = {0};
     ln_error err = {0};
     char id[SERVE_MAX_REQUEST_ID + 1];
+
+    /* The MLflow response is a bare list of scores, so it has nowhere to put warnings. */
+    if (api == SERVE_API_NATIVE && model->schema.checks != NULL) {
+        counts.listed = listed;
+        counts.max_listed = SERVE_MAX_LISTED_VIOLATIONS;
+    }
 
     ln_status status = serve_request_parse(call->body.data != NULL ? call->body.data : "", call->body.length, api,
                                            &request, &err);
@@ -265,9 +319,16 @@ static int predict_with(ln_server *server, struct MHD_Connection *connection, se
         atomic_fetch_add_explicit(&model->series->unseen_categories, counts.unseen_categories, memory_order_relaxed);
         atomic_fetch_add_explicit(&model->series->extra_fields, counts.extra_fields, memory_order_relaxed);
     }
+    if (server->enforce_contract && counts.errors > 0) {
+        int response = reject_violation(server, connection, call, model, &request, &counts);
+        free(scores);
+        free(contributions);
+        serve_request_clear(&request);
+        return response;
+    }
     request_id(server, connection, id, sizeof id);
     int response = serve_respond(server, connection, call, MHD_HTTP_OK,
-                                 prediction_body(model, scores, contributions, request.n_rows, api), id);
+                                 prediction_body(model, scores, contributions, request.n_rows, api, &counts), id);
     record_predictions(server, model, &request, scores, id, call->body.length);
     free(scores);
     free(contributions);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lanner/contract.h"
 #include "lanner/model.h"
 #include "lanner/registry.h"
 #include "lanner/serve.h"
@@ -40,6 +41,12 @@
 
 /* Bytes in a client-supplied X-Request-Id; longer or unusual ids are replaced by a generated one. */
 #define SERVE_MAX_REQUEST_ID 64
+
+/* Contract violations listed in one response; more are counted in /metrics and in "warnings_omitted". */
+#define SERVE_MAX_LISTED_VIOLATIONS 64
+
+/* Bytes of a category value quoted in a contract violation, NUL included; longer values are cut. */
+#define SERVE_VIOLATION_TEXT 48
 
 /* ---- text buffers (buffer.c) ---- */
 
@@ -95,7 +102,7 @@ typedef enum serve_route {
 const char *serve_route_name(serve_route route);
 
 /* HTTP status codes the server sends; anything else is counted as "other". */
-#define SERVE_CODE_COUNT 11
+#define SERVE_CODE_COUNT 12
 
 /* Upper bounds of the latency histogram in seconds (+Inf is implied). */
 #define SERVE_LATENCY_BUCKETS 14
@@ -113,6 +120,11 @@ typedef struct serve_series {
     atomic_uint_fast64_t score_sum_nano;                      /* sum of scores times 1e9 */
     atomic_uint_fast64_t unseen_categories;
     atomic_uint_fast64_t extra_fields;
+
+    /* Contract violations, set by the first load of this version with a contract (under series_lock). */
+    size_t n_checked;                 /* contract columns checked per row */
+    char **checked_columns;           /* their names, owned */
+    atomic_uint_fast64_t *violations; /* n_checked x LN_RULE_COUNT counters */
 } serve_series;
 
 typedef struct serve_metrics {
@@ -137,6 +149,15 @@ void serve_metrics_record_request(serve_metrics *metrics, serve_route route, int
 /* Returns the series of name and version, creating it; NULL when SERVE_MAX_SERIES are in use or memory runs out. */
 serve_series *serve_metrics_series(serve_metrics *metrics, const char *name, int version);
 
+/*
+ * Gives series one counter per rule for each of the n columns (names are
+ * copied) and returns the counters, n x LN_RULE_COUNT of them, or NULL when
+ * memory runs out. A series that already has counters for n columns keeps
+ * and returns them; one with another count returns NULL (not counted).
+ */
+atomic_uint_fast64_t *serve_metrics_violation_counters(serve_metrics *metrics, serve_series *series,
+                                                       const char *const *columns, size_t n);
+
 /* Counts one prediction; series may be NULL. */
 void serve_series_record(serve_series *series, double score, int flagged);
 
@@ -145,12 +166,25 @@ void serve_metrics_render(serve_metrics *metrics, size_t models_loaded, serve_bu
 
 /* ---- served models (catalog.c) ---- */
 
+/* The per-row rules of one contract column, resolved to a model feature at load time (contract.c). */
+typedef struct serve_check {
+    const ln_contract_column *column; /* owned by the schema's contract; NULL when the feature has no rules */
+    size_t index;                     /* position among the checked columns, for the metrics */
+    uint8_t *allowed;                 /* category with values: 1 per model category code listed in values */
+    ln_dict *values;                  /* category with values: the listed values, for categories outside the model */
+    int new_value_is_error;           /* max_new_share is 0 and values is at error severity */
+    atomic_uint_fast64_t *counters;   /* LN_RULE_COUNT counters in the model's series, or NULL */
+} serve_check;
+
 /* What a request needs to know about a model's features. */
 typedef struct serve_schema {
     size_t n_features;
     const char **names;  /* owned by the model */
     ln_type *types;
     ln_dict **known;     /* category features: the categories with their own bin in the model; NULL otherwise */
+    ln_contract *contract; /* owned; NULL when the model has no contract */
+    serve_check *checks;   /* n_features entries when contract is set, else NULL */
+    size_t n_checked;      /* features with rules */
 } serve_schema;
 
 /*
@@ -160,6 +194,22 @@ typedef struct serve_schema {
  */
 ln_status serve_schema_init(serve_schema *schema, const ln_model *model, ln_error *err);
 void serve_schema_clear(serve_schema *schema);
+
+/*
+ * Parses contract YAML (size bytes; source_name names it in errors) and
+ * resolves its columns to schema's features, so requests check the rules
+ * that apply to one row. Contract columns that are not features (the
+ * target, an id) are left out. Errors: those of ln_contract_parse,
+ * LN_ERR_NOMEM.
+ */
+ln_status serve_schema_set_contract(serve_schema *schema, const ln_model *model, const char *text, size_t size,
+                                    const char *source_name, ln_error *err);
+
+/* Frees the contract and its checks (serve_schema_clear calls it). */
+void serve_schema_clear_checks(serve_schema *schema);
+
+/* Links each check to its counters in series (NULL leaves them uncounted). */
+void serve_schema_count_in(serve_schema *schema, serve_metrics *metrics, serve_series *series);
 
 
 /* One loaded model version; requests hold a reference while they use it. */
@@ -264,11 +314,45 @@ typedef struct serve_request {
 ln_status serve_request_parse(const char *body, size_t size, serve_api api, serve_request *out, ln_error *err);
 void serve_request_clear(serve_request *request);
 
-/* Counters gathered while converting rows; added to the model's series. */
+/* One broken per-row contract rule. */
+typedef struct serve_violation {
+    size_t row;                          /* request row */
+    size_t feature;
+    ln_rule rule;
+    ln_severity severity;                /* as reported: values is a warning unless new_value_is_error */
+    int has_number;                      /* value holds the number received */
+    double value;
+    char category[SERVE_VIOLATION_TEXT]; /* the category received, cut to fit; "" for a number or missing */
+} serve_violation;
+
+/*
+ * Counters gathered while converting rows; added to the model's series.
+ * listed is NULL (record no violation) or has room for max_listed; the
+ * conversion lists violations in row order and counts the rest in omitted.
+ */
 typedef struct serve_counts {
     uint64_t unseen_categories;
     uint64_t extra_fields;
+    serve_violation *listed;
+    size_t max_listed;
+    size_t n_listed;
+    uint64_t omitted;
+    uint64_t errors;              /* violations at error severity */
+    serve_violation first_error;  /* the first of them, when errors > 0 */
 } serve_counts;
+
+/* Checks a received number, a category or a missing value of feature f in row against its contract rules. */
+void serve_check_number(const serve_schema *schema, size_t f, size_t row, double value, serve_counts *counts);
+void serve_check_category(const serve_schema *schema, size_t f, size_t row, int32_t known_code, const char *text,
+                          size_t length, serve_counts *counts);
+void serve_check_missing(const serve_schema *schema, size_t f, size_t row, serve_counts *counts);
+
+/* Appends one violation as a JSON object {"column","rule","severity","value"[,"bound"]}. */
+void serve_violation_json(const serve_schema *schema, const serve_violation *violation, serve_buf *buf);
+
+/* Writes one sentence naming the column, the rule, the value and the bound. */
+void serve_violation_message(const serve_schema *schema, const serve_violation *violation, char *out,
+                             size_t capacity);
 
 /* Returns how many rows go into one table for a model with n_features features. */
 size_t serve_chunk_rows(size_t n_features);
@@ -363,6 +447,7 @@ struct ln_server {
     int threads;
     int poll_ms;
     int port;
+    int enforce_contract;    /* error-level contract violations get 422 */
 
     struct MHD_Daemon *daemon;
     serve_catalog catalog;

@@ -338,6 +338,7 @@ static ln_status copy_options(ln_server *server, const ln_serve_options *options
         server->log_dir = options->log_dir != NULL ? strdup(options->log_dir) : default_log_dir(options->registry_path);
     server->max_body = options->max_body;
     server->poll_ms = options->poll_ms;
+    server->enforce_contract = options->enforce_contract != 0;
     server->threads = options->threads;
     if (server->threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -2,6 +2,8 @@
 # lanner serve on a churn model: every endpoint, each kind of bad request and the bearer token.
 # Hot reload while requests keep coming fails no request, SIGHUP keeps the server up, and after a
 # graceful stop the prediction log contains one line per prediction made.
+# A model trained under a data contract: a clean instance gets no warnings, an out-of-range value and
+# an unseen state get warnings, and --enforce-contract turns the out-of-range value into a 422.
 source "$(dirname "$0")/lib.sh"
 
 data=$SOURCE_DIR/tests/data/mlc_churn.csv
@@ -15,7 +17,8 @@ token=e2e-token-123
 auth=(-H "Authorization: Bearer $token")
 json=(-H "Content-Type: application/json")
 server_pid=
-trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+contract_pid=
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; [ -n "$contract_pid" ] && kill "$contract_pid" 2>/dev/null; rm -rf "$SCRATCH"' EXIT
 
 "$LANNER" run "$pipeline" --data "$data" --runs-dir "$SCRATCH/runs" --registry "$registry" --json --quiet \
     >"$SCRATCH/run1.json"
@@ -209,5 +212,68 @@ check_json "$SCRATCH/line.json" \
     "a log line has the documented fields"
 check "grep -q 'stopped; prediction log lines written: $predictions, dropped: 0' '$SCRATCH/server.err'" \
     "the server reports the lines it wrote"
+
+# ---- data contract: warnings by default, 422 under --enforce-contract ----
+"$LANNER" profile "$data" --contract-out "$SCRATCH/contract.yaml" --quiet >/dev/null
+sed 's/trees: 300/trees: 60/' "$pipeline" >"$SCRATCH/contract_pipeline.yaml"
+echo "contract: $SCRATCH/contract.yaml" >>"$SCRATCH/contract_pipeline.yaml"
+contract_registry=$SCRATCH/contract.db
+"$LANNER" run "$SCRATCH/contract_pipeline.yaml" --data "$data" --runs-dir "$SCRATCH/contract_runs" \
+    --registry "$contract_registry" --quiet >/dev/null
+"$LANNER" models promote churn@1 --registry "$contract_registry" --reason "e2e contract" >/dev/null
+python3 - "$SCRATCH" <<'PY'
+import json, sys
+scratch = sys.argv[1]
+one = json.load(open(f"{scratch}/one.json"))
+json.dump(one, open(f"{scratch}/clean.json", "w"))
+one["instance"]["total_day_minutes"] = 1e9
+json.dump(one, open(f"{scratch}/huge.json", "w"))
+one = json.load(open(f"{scratch}/one.json"))
+one["instance"]["state"] = "Atlantis"
+json.dump(one, open(f"{scratch}/unseen.json", "w"))
+PY
+
+# start_contract_server [options...]: serves $contract_registry; sets contract_pid and base.
+start_contract_server() {
+    rm -f "$SCRATCH/contract_port"
+    "$LANNER" serve --registry "$contract_registry" --port 0 --port-file "$SCRATCH/contract_port" --threads 2 \
+        --no-log "$@" 2>"$SCRATCH/contract_server.err" &
+    contract_pid=$!
+    for _ in $(seq 100); do [ -s "$SCRATCH/contract_port" ] && break; sleep 0.1; done
+    [ -s "$SCRATCH/contract_port" ] || { cat "$SCRATCH/contract_server.err" >&2; fail "no port file"; finish; }
+    base=http://127.0.0.1:$(cat "$SCRATCH/contract_port")
+    for _ in $(seq 50); do
+        request GET /readyz
+        [ "$(cat "$SCRATCH/code")" = 200 ] && break
+        sleep 0.1
+    done
+}
+
+stop_contract_server() {
+    kill -TERM "$contract_pid"
+    wait "$contract_pid" || true
+    contract_pid=
+}
+
+start_contract_server
+expect_status 200 '"predictions":\[\{"score"' POST /v1/models/churn:predict "${json[@]}" --data-binary @"$SCRATCH/clean.json"
+check "! grep -q warnings '$SCRATCH/body'" "a clean instance gets no warnings: $(head -c 300 "$SCRATCH/body")"
+expect_status 200 '"warnings":\[\{"column":"total_day_minutes","rule":"max","severity":"error","value":1000000000,"bound":[0-9.]+\}\]' \
+    POST /v1/models/churn:predict "${json[@]}" --data-binary @"$SCRATCH/huge.json"
+expect_status 200 '"warnings":\[\{"column":"state","rule":"values","severity":"warning","value":"Atlantis"\}\]' \
+    POST /v1/models/churn:predict "${json[@]}" --data-binary @"$SCRATCH/unseen.json"
+expect_status 200 'lanner_contract_violations_total\{model="churn",version="1",column="total_day_minutes",rule="max"\} 1' \
+    GET /metrics
+expect_status 200 'lanner_contract_violations_total\{model="churn",version="1",column="state",rule="values"\} 1' GET /metrics
+stop_contract_server
+
+start_contract_server --enforce-contract
+expect_status 422 'column \\"total_day_minutes\\" breaks contract rule max: value 1000000000 is above the maximum [0-9.]+"' \
+    POST /v1/models/churn:predict "${json[@]}" --data-binary @"$SCRATCH/huge.json"
+expect_status 200 '"warnings":\[\{"column":"state","rule":"values","severity":"warning"' \
+    POST /v1/models/churn:predict "${json[@]}" --data-binary @"$SCRATCH/unseen.json"
+expect_status 200 '"predictions":\[\{"score"' POST /v1/models/churn:predict "${json[@]}" --data-binary @"$SCRATCH/clean.json"
+check "! grep -q warnings '$SCRATCH/body'" "a clean instance passes under --enforce-contract without warnings"
+stop_contract_server
 
 finish

@@ -42,6 +42,12 @@ typedef struct fixture {
 
 /* ---- models and the registry ---- */
 
+/* Metadata stored in the models that train_model makes; a test may swap it for one with a contract. */
+static const char *model_metadata = "{\"threshold\":0.5,\"id\":null}";
+
+/* Set by a test to start the server with --enforce-contract. */
+static int enforce_contract;
+
 /* Trains a model on amount and country; trees changes the model so that versions differ. */
 static ln_model *train_model(int trees)
 {
@@ -65,7 +71,7 @@ static ln_model *train_model(int trees)
     params.threads = 1;
     ln_model *model = NULL;
     assert_int_equal(ln_model_train(&params, table, labels, features, 2, NULL, NULL, &model, &err), LN_OK);
-    assert_int_equal(ln_model_set_metadata(model, "{\"threshold\":0.5,\"id\":null}", &err), LN_OK);
+    assert_int_equal(ln_model_set_metadata(model, model_metadata, &err), LN_OK);
     ln_table_free(table);
     return model;
 }
@@ -103,6 +109,7 @@ static void start_server(fixture *f, const char *token, size_t max_body)
     options.token = token;
     options.log_dir = f->log_dir;
     options.poll_ms = 20;
+    options.enforce_contract = enforce_contract;
     if (max_body > 0)
         options.max_body = max_body;
     if (ln_server_start(&options, &f->server, &err) != LN_OK)
@@ -519,6 +526,70 @@ static void test_log_rotates_at_whole_lines(void **state)
     serve_metrics_clear(&metrics);
 }
 
+/* amount's max is an error and country's values a warning (max_new_share above 0). */
+static const char contract_metadata[] =
+    "{\"threshold\":0.5,\"id\":null,\"contract\":\"columns:\\n  amount: {type: float, min: 0, max: 100}\\n"
+    "  country: {type: category, values: [DE, GB, US], max_new_share: 0.01}\\n\"}";
+
+static void test_server_contract_warnings(void **state)
+{
+    fixture *f = *state;
+
+    model_metadata = contract_metadata;
+    register_and_promote(f, "fraud", 10);
+    model_metadata = "{\"threshold\":0.5,\"id\":null}";
+    start_server(f, NULL, 0);
+
+    reply r = http(f->port, "POST", "/v1/models/fraud:predict", NULL,
+                   "{\"instances\":[{\"amount\":80,\"country\":\"GB\"},{\"amount\":1e9,\"country\":\"ZZ\"}]}");
+    assert_int_equal(r.status, 200);
+    /* The clean row has no warnings key; the other names both broken rules. */
+    const char *second = strstr(r.body, "},{\"score\":");
+    const char *warnings = strstr(r.body, "\"warnings\"");
+    assert_non_null(second);
+    assert_non_null(warnings);
+    assert_true(warnings > second);
+    assert_non_null(strstr(r.body, "\"warnings\":[{\"column\":\"amount\",\"rule\":\"max\",\"severity\":\"error\","
+                                   "\"value\":1000000000,\"bound\":100},{\"column\":\"country\",\"rule\":\"values\","
+                                   "\"severity\":\"warning\",\"value\":\"ZZ\"}]}]}"));
+    free(r.body);
+
+    r = http(f->port, "GET", "/metrics", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "lanner_contract_violations_total{model=\"fraud\",version=\"1\",column=\"amount\","
+                                   "rule=\"max\"} 1\n"));
+    assert_non_null(strstr(r.body, "lanner_contract_violations_total{model=\"fraud\",version=\"1\",column=\"country\","
+                                   "rule=\"values\"} 1\n"));
+    free(r.body);
+}
+
+static void test_server_enforced_contract_rejects(void **state)
+{
+    fixture *f = *state;
+
+    model_metadata = contract_metadata;
+    register_and_promote(f, "fraud", 10);
+    model_metadata = "{\"threshold\":0.5,\"id\":null}";
+    enforce_contract = 1;
+    start_server(f, NULL, 0);
+    enforce_contract = 0;
+
+    expect_reply(http(f->port, "POST", "/v1/models/fraud:predict", NULL,
+                      "{\"instances\":[{\"amount\":80},{\"amount\":1e9,\"country\":\"GB\"}]}"),
+                 422,
+                 "{\"error\":\"instances[1]: column \\\"amount\\\" breaks contract rule max: value 1000000000 is above "
+                 "the maximum 100\",\"row\":1,\"violation\":{\"column\":\"amount\",\"rule\":\"max\","
+                 "\"severity\":\"error\",\"value\":1000000000,\"bound\":100},\"errors\":1}");
+    /* A warning-level rule still lets the prediction through, with its warning. */
+    expect_reply(http(f->port, "POST", "/v1/models/fraud:predict", NULL, "{\"instance\":{\"amount\":5,\"country\":\"ZZ\"}}"),
+                 200, "\"warnings\":[{\"column\":\"country\",\"rule\":\"values\"");
+    /* The MLflow route is rejected the same way. */
+    expect_reply(http(f->port, "POST", "/invocations", NULL, "{\"instances\":[{\"amount\":-3}]}"), 422,
+                 "breaks contract rule min: value -3 is below the minimum 0");
+    expect_reply(http(f->port, "GET", "/metrics", NULL, NULL), 200,
+                 "lanner_http_requests_total{route=\"predict\",code=\"422\"} 1\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -531,6 +602,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_invocations_with_several_models, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_stop_flushes_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_rotates_at_whole_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_contract_warnings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_enforced_contract_rejects, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
