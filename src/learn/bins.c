@@ -151,17 +151,23 @@ uint8_t learn_numeric_bin(const learn_feature *feature, double value)
     if (isnan(value))
         return LEARN_MISSING_BIN;
 
-    /* First edge >= value; the last edge is +inf, so one always exists. */
-    int lo = 0;
-    int hi = feature->n_bins - 2;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (value <= feature->edges[mid])
-            hi = mid;
-        else
-            lo = mid + 1;
+    /*
+     * Finds the first edge >= value. The last edge is +inf, so one exists.
+     * The search halves the range without a branch on the comparison,
+     * because a processor cannot predict it for values spread over the bins.
+     */
+    const double *edges = feature->edges;
+    size_t base = 0;
+    size_t n = (size_t)feature->n_bins - 1;
+    if (n == 0)
+        return 1;
+    while (n > 1) {
+        size_t half = n / 2;
+        base = edges[base + half - 1] < value ? base + half : base;
+        n -= half;
     }
-    return (uint8_t)(lo + 1);
+    base += edges[base] < value;
+    return (uint8_t)(base + 1);
 }
 
 typedef struct category_count {

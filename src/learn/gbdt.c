@@ -3,15 +3,18 @@
  * binary log loss, squared error, and softmax log loss (one tree per class
  * per round, all grown from the gradients at the start of the round).
  *
- * Binned data are stored row-major (bins[row * n_features + feature]), one
- * byte per value. A leaf contains a scattered subset of rows, so building its
- * histogram touches one contiguous run of bytes and one gradient pair per
- * row, where a column-major layout would touch a separate cache line per
- * feature per row.
+ * Training bins are stored column-major (bins[feature * n_rows + row]), one
+ * byte per value. A leaf's histogram is built one feature at a time. First
+ * the leaf's gradient pairs are copied, in the leaf's row order, into one
+ * contiguous array ("ordered gradients"). Then each feature's loop reads
+ * that array in order and the feature's column at rising row numbers. It
+ * adds into a histogram of at most 256 bins, small enough for the L1 cache,
+ * where a row-major pass adds into every feature's histogram at once.
+ * Validation bins stay row-major because only tree walks read them.
  *
- * Determinism: a histogram is summed over fixed row chunks whose size
- * depends only on the leaf's row count, and the chunks are added in chunk
- * order, so the sums (and so the model) are the same for any thread count.
+ * Determinism: one task sums one feature's histogram over the leaf's rows
+ * in row order, so the sums (and so the model) are the same for any thread
+ * count.
  */
 #include <assert.h>
 #include <math.h>
@@ -21,12 +24,22 @@
 #include "lanner/log.h"
 #include "learn/learn_internal.h"
 
-/* Rows per histogram chunk, and the chunk count cap (bigger leaves get bigger chunks). */
-#define HIST_CHUNK_ROWS 16384
-#define HIST_MAX_CHUNKS 32
-
 /* Rows per task in row-parallel loops (binning, score updates). */
 #define ROW_BLOCK 65536
+
+/* Rows per task when partitioning a leaf's rows. */
+#define PARTITION_BLOCK 16384
+
+/* Partial histograms per feature on a leaf of at least HIST_LANE_MIN_ROWS rows. */
+#define HIST_LANES 4
+#define HIST_LANE_MIN_ROWS 2048
+
+/*
+ * Rows plus bins scanned, times features, below which a feature pass runs
+ * on the calling thread. NOTE: an estimate, from timing the small shared
+ * data sets on 2 cores.
+ */
+#define FEATURE_PASS_MIN_WORK 8192
 
 /* Histograms kept at once may use at most this many bytes. */
 #define HIST_MAX_BYTES (4ull << 30)
@@ -53,7 +66,7 @@ typedef struct trainer {
 
     size_t n_rows;
     size_t n_features;
-    uint8_t *bins;         /* row-major training bins */
+    uint8_t *bins;         /* column-major training bins: bins[f * n_rows + r] */
     size_t *bin_offsets;   /* feature -> first bin in a histogram */
     size_t total_bins;
 
@@ -65,11 +78,15 @@ typedef struct trainer {
 
     gbdt_pair *all_pairs;  /* n_outputs x n_rows gradient pairs of this round */
     gbdt_pair *pairs;      /* the output whose tree is growing: gradient and hessian per row side by side */
+    gbdt_pair *ordered;    /* pairs of a leaf's rows, in the leaf's row order */
+    gbdt_split *feature_splits; /* 2 x n_features best splits, one per searched leaf and active feature */
     double *scores;        /* n_outputs x n_rows raw training scores */
     const double *labels;
 
     uint32_t *rows;        /* partition of the sampled rows by leaf */
     uint32_t *scratch;
+    size_t *block_counts;  /* 2 x n_blocks counts for partitioning */
+    size_t n_blocks;       /* PARTITION_BLOCK blocks in n_rows */
     size_t n_sampled;
 
     int *active;           /* features drawn for this tree */
@@ -78,7 +95,6 @@ typedef struct trainer {
     gbdt_bin *hist_memory; /* max_leaves histograms */
     gbdt_bin **free_hists;
     int n_free_hists;
-    gbdt_bin *chunk_hists; /* HIST_MAX_CHUNKS histograms */
 
     leaf *leaves;
     int n_leaves;
@@ -99,6 +115,8 @@ typedef struct bin_job {
     uint8_t *out;
     size_t n_rows;
     size_t n_features;
+    size_t row_stride;     /* bytes from a row's bin to the next row's */
+    size_t feature_stride; /* bytes from a feature's bin to the next feature's */
 } bin_job;
 
 static void bin_rows_task(void *context, size_t task)
@@ -110,8 +128,8 @@ static void bin_rows_task(void *context, size_t task)
     for (size_t f = 0; f < job->n_features; f++) {
         const learn_feature *feature = &job->model->features[f];
         const ln_column *column = job->columns[f];
-        uint8_t *out = job->out + f;
-        size_t stride = job->n_features;
+        uint8_t *out = job->out + f * job->feature_stride;
+        size_t stride = job->row_stride;
 
         if (feature->type == LN_TYPE_CATEGORY) {
             const uint8_t *map = job->category_maps[f];
@@ -127,9 +145,12 @@ static void bin_rows_task(void *context, size_t task)
     }
 }
 
-/* Bins every row of a table whose columns match the model's features. */
-static ln_status bin_table(const ln_model *model, const ln_column **columns, size_t n_rows, learn_pool *pool,
-                           uint8_t **out, ln_error *err)
+/*
+ * Bins every row of a table whose columns match the model's features,
+ * column-major (bins[f * n_rows + r]) or row-major (bins[r * n_features + f]).
+ */
+static ln_status bin_table(const ln_model *model, const ln_column **columns, size_t n_rows, int column_major,
+                           learn_pool *pool, uint8_t **out, ln_error *err)
 {
     size_t n_features = model->n_features;
     uint8_t *bins = malloc(n_rows * n_features + 1);
@@ -147,7 +168,8 @@ static ln_status bin_table(const ln_model *model, const ln_column **columns, siz
     if (status != LN_OK)
         goto done;
 
-    bin_job job = {model, columns, maps, bins, n_rows, n_features};
+    bin_job job = {model, columns, maps, bins, n_rows, n_features, column_major ? 1 : n_features,
+                   column_major ? n_rows : 1};
     learn_pool_run(pool, (n_rows + ROW_BLOCK - 1) / ROW_BLOCK, bin_rows_task, &job);
 
 done:
@@ -282,105 +304,200 @@ static void compute_gradients(trainer *t)
 
 /* ---- histograms ---- */
 
+/*
+ * A pass over the active features after a split or for the root, one task
+ * per feature. Each task builds the feature's histogram of the summed leaf,
+ * derives the sibling's by subtraction from the parent's, and searches the
+ * leaves' splits on the feature.
+ */
 typedef struct hist_job {
     trainer *t;
-    size_t begin;
-    size_t chunk_rows;
-    size_t end;
-    gbdt_bin *single_out; /* used when there is one chunk */
-    size_t n_chunks;
-    gbdt_bin *out;
+    size_t begin, end;   /* the summed leaf's rows[begin..end) */
+    gbdt_bin *out;       /* its histogram; NULL when only splits are searched */
+    gbdt_bin *larger;    /* NULL, or the parent's histogram, turned into the sibling's */
+    const gbdt_bin *smaller;
+    leaf *leaves[2];     /* leaves whose splits are searched */
+    int n_leaves;
+    int consecutive;     /* rows[begin..end) are begin, begin + 1, ..., so bins and pairs are read in place */
 } hist_job;
 
-static void accumulate_rows(const trainer *t, size_t begin, size_t end, gbdt_bin *hist)
+/* Copies the pairs of one block of the leaf's rows into t->ordered. */
+static void gather_task(void *context, size_t task)
 {
-    const uint32_t *rows = t->rows;
-    const uint8_t *bins = t->bins;
-    const size_t *offsets = t->bin_offsets;
-    const int *active = t->active;
-    int n_active = t->n_active;
-    size_t stride = t->n_features;
+    hist_job *job = context;
+    trainer *t = job->t;
+    size_t begin = job->begin + task * ROW_BLOCK;
+    size_t end = begin + ROW_BLOCK < job->end ? begin + ROW_BLOCK : job->end;
+    gbdt_pair *ordered = t->ordered - job->begin;
 
-    for (size_t i = begin; i < end; i++) {
-        uint32_t r = rows[i];
-        const uint8_t *row_bins = bins + (size_t)r * stride;
-        double g = t->pairs[r].g;
-        double h = t->pairs[r].h;
-        for (int k = 0; k < n_active; k++) {
-            int f = active[k];
-            gbdt_bin *bin = &hist[offsets[f] + row_bins[f]];
-            bin->g += g;
-            bin->h += h;
+    for (size_t i = begin; i < end; i++)
+        ordered[i] = t->pairs[t->rows[i]];
+}
+
+/* Returns the bin of the leaf's i-th row. A NULL rows means the leaf's rows start at column[0] and are consecutive. */
+static inline unsigned leaf_row_bin(const uint8_t *column, const uint32_t *rows, size_t i)
+{
+    return rows != NULL ? column[rows[i]] : column[i];
+}
+
+/*
+ * Adds count rows round-robin to HIST_LANES partial histograms. Consecutive
+ * rows in the same bin (a common missing bin, a category with few levels)
+ * then update different memory, so an add need not wait for the previous
+ * add's store.
+ */
+static inline void add_rows(gbdt_bin (*lanes)[256], const uint8_t *column, const uint32_t *rows,
+                            const gbdt_pair *ordered, size_t count)
+{
+    size_t i = 0;
+    for (; i + HIST_LANES <= count; i += HIST_LANES) {
+        for (int j = 0; j < HIST_LANES; j++) {
+            gbdt_bin *bin = &lanes[j][leaf_row_bin(column, rows, i + j)];
+            bin->g += ordered[i + j].g;
+            bin->h += ordered[i + j].h;
             bin->n++;
         }
     }
-}
-
-static void clear_active(const trainer *t, gbdt_bin *hist)
-{
-    for (int k = 0; k < t->n_active; k++) {
-        int f = t->active[k];
-        memset(&hist[t->bin_offsets[f]], 0, (size_t)t->model->features[f].n_bins * sizeof *hist);
+    for (int j = 0; i < count; i++, j++) {
+        gbdt_bin *bin = &lanes[j][leaf_row_bin(column, rows, i)];
+        bin->g += ordered[i].g;
+        bin->h += ordered[i].h;
+        bin->n++;
     }
 }
 
-static void hist_chunk_task(void *context, size_t chunk)
+/*
+ * Sums one active feature's histogram over the leaf's rows in row order. On
+ * a large leaf the rows go to HIST_LANES partial histograms, added at the end.
+ */
+static void feature_histogram(const trainer *t, const hist_job *job, int f)
 {
-    hist_job *job = context;
-    gbdt_bin *hist = job->n_chunks == 1 ? job->out : job->t->chunk_hists + chunk * job->t->total_bins;
-    size_t begin = job->begin + chunk * job->chunk_rows;
-    size_t end = begin + job->chunk_rows < job->end ? begin + job->chunk_rows : job->end;
+    int n_bins = t->model->features[f].n_bins;
+    gbdt_bin *hist = job->out + t->bin_offsets[f];
+    const uint8_t *column = t->bins + (size_t)f * t->n_rows;
+    size_t count = job->end - job->begin;
 
-    clear_active(job->t, hist);
-    accumulate_rows(job->t, begin, end, hist);
+    if (count < HIST_LANE_MIN_ROWS) {
+        memset(hist, 0, (size_t)n_bins * sizeof *hist);
+        for (size_t i = 0; i < count; i++) {
+            gbdt_bin *bin = &hist[column[t->rows[job->begin + i]]];
+            bin->g += t->ordered[i].g;
+            bin->h += t->ordered[i].h;
+            bin->n++;
+        }
+        return;
+    }
+
+    gbdt_bin lanes[HIST_LANES][256];
+    for (int j = 0; j < HIST_LANES; j++)
+        memset(lanes[j], 0, (size_t)n_bins * sizeof lanes[j][0]);
+    if (job->consecutive)
+        add_rows(lanes, column + job->begin, NULL, t->pairs + job->begin, count);
+    else
+        add_rows(lanes, column, t->rows + job->begin, t->ordered, count);
+
+    for (int b = 0; b < n_bins; b++) {
+        gbdt_bin sum = lanes[0][b];
+        for (int j = 1; j < HIST_LANES; j++) {
+            sum.g += lanes[j][b].g;
+            sum.h += lanes[j][b].h;
+            sum.n += lanes[j][b].n;
+        }
+        hist[b] = sum;
+    }
 }
 
-/* Adds the chunk histograms in chunk order, one task per active feature. */
-static void hist_reduce_task(void *context, size_t k)
+static void subtract_feature(const trainer *t, gbdt_bin *parent, const gbdt_bin *child, int f)
+{
+    size_t first = t->bin_offsets[f];
+    for (int b = 0; b < t->model->features[f].n_bins; b++) {
+        parent[first + b].g -= child[first + b].g;
+        parent[first + b].h -= child[first + b].h;
+        parent[first + b].n -= child[first + b].n;
+    }
+}
+
+static int leaf_can_split(const trainer *t, const leaf *l)
+{
+    const ln_train_params *params = t->params;
+    if (params->max_depth > 0 && l->depth >= params->max_depth)
+        return 0;
+    return l->total.n >= 2 * (int64_t)params->min_data_in_leaf;
+}
+
+static void no_split(gbdt_split *split)
+{
+    memset(split, 0, sizeof *split);
+    split->feature = -1;
+}
+
+/* Finds the best split of leaf l on feature f alone and stores it in best. */
+static void feature_best_split(const trainer *t, const leaf *l, int f, gbdt_split *best)
+{
+    const learn_feature *feature = &t->model->features[f];
+    const gbdt_bin *hist = l->hist + t->bin_offsets[f];
+    gbdt_bounds bounds = l->bounds;
+    const gbdt_bounds *constraint = NULL;
+
+    no_split(best);
+    if (!leaf_can_split(t, l))
+        return;
+    if (t->monotone != NULL) {
+        bounds.direction = t->monotone[f];
+        constraint = &bounds;
+    }
+    if (feature->type == LN_TYPE_CATEGORY)
+        gbdt_best_category_split(hist, feature->n_bins, &l->total, f, &t->split_params, constraint, best);
+    else
+        gbdt_best_numeric_split(hist, feature->n_bins, &l->total, f, &t->split_params, constraint, best);
+}
+
+static void feature_pass_task(void *context, size_t k)
 {
     hist_job *job = context;
     trainer *t = job->t;
     int f = t->active[k];
-    size_t first = t->bin_offsets[f];
-    size_t count = (size_t)t->model->features[f].n_bins;
 
-    memcpy(&job->out[first], &t->chunk_hists[first], count * sizeof *job->out);
-    for (size_t c = 1; c < job->n_chunks; c++) {
-        const gbdt_bin *chunk = t->chunk_hists + c * t->total_bins + first;
-        for (size_t b = 0; b < count; b++) {
-            job->out[first + b].g += chunk[b].g;
-            job->out[first + b].h += chunk[b].h;
-            job->out[first + b].n += chunk[b].n;
-        }
-    }
+    if (job->out != NULL)
+        feature_histogram(t, job, f);
+    if (job->larger != NULL)
+        subtract_feature(t, job->larger, job->smaller, f);
+    for (int j = 0; j < job->n_leaves; j++)
+        feature_best_split(t, job->leaves[j], f, &t->feature_splits[(size_t)j * t->n_features + k]);
 }
 
-static void build_histogram(trainer *t, size_t begin, size_t end, gbdt_bin *out)
+/*
+ * Keeps the best of the per-feature splits, taking the first feature in
+ * scan order on a tie. That is the split a scan of every feature in turn
+ * would choose, whatever thread searched each feature.
+ */
+static void choose_split(const trainer *t, leaf *l, const gbdt_split *per_feature)
 {
-    size_t count = end - begin;
-    size_t n_chunks = (count + HIST_CHUNK_ROWS - 1) / HIST_CHUNK_ROWS;
-    if (n_chunks > HIST_MAX_CHUNKS)
-        n_chunks = HIST_MAX_CHUNKS;
-    if (n_chunks == 0)
-        n_chunks = 1;
-
-    hist_job job = {t, begin, (count + n_chunks - 1) / n_chunks, end, out, n_chunks, out};
-    learn_pool_run(t->pool, n_chunks, hist_chunk_task, &job);
-    if (n_chunks > 1)
-        learn_pool_run(t->pool, (size_t)t->n_active, hist_reduce_task, &job);
+    no_split(&l->split);
+    for (int k = 0; k < t->n_active; k++)
+        if (per_feature[k].gain > l->split.gain)
+            l->split = per_feature[k];
 }
 
-static void subtract_histogram(const trainer *t, gbdt_bin *parent, const gbdt_bin *child)
+static void run_feature_pass(trainer *t, hist_job *job)
 {
-    for (int k = 0; k < t->n_active; k++) {
-        int f = t->active[k];
-        size_t first = t->bin_offsets[f];
-        for (int b = 0; b < t->model->features[f].n_bins; b++) {
-            parent[first + b].g -= child[first + b].g;
-            parent[first + b].h -= child[first + b].h;
-            parent[first + b].n -= child[first + b].n;
-        }
+    job->consecutive = job->out != NULL && job->begin == 0 && job->end == t->n_rows && t->n_sampled == t->n_rows &&
+                       job->end - job->begin >= HIST_LANE_MIN_ROWS;
+    if (job->out != NULL && !job->consecutive)
+        learn_pool_run(t->pool, (job->end - job->begin + ROW_BLOCK - 1) / ROW_BLOCK, gather_task, job);
+
+    /* Waking the workers costs more than a tiny pass, which the calling thread then runs alone. */
+    size_t rows = job->out != NULL ? job->end - job->begin : 0;
+    size_t work = (rows + (size_t)job->n_leaves * 256) * (size_t)t->n_active;
+    if (work < FEATURE_PASS_MIN_WORK) {
+        for (int k = 0; k < t->n_active; k++)
+            feature_pass_task(job, (size_t)k);
+    } else {
+        learn_pool_run(t->pool, (size_t)t->n_active, feature_pass_task, job);
     }
+
+    for (int j = 0; j < job->n_leaves; j++)
+        choose_split(t, job->leaves[j], &t->feature_splits[(size_t)j * t->n_features]);
 }
 
 /* Histograms come from a pool of max_leaves buffers, enough for every leaf at once. */
@@ -398,36 +515,6 @@ static void give_histogram(trainer *t, gbdt_bin *hist)
 
 /* ---- tree growth ---- */
 
-static void find_best_split(trainer *t, leaf *l)
-{
-    const ln_train_params *params = t->params;
-
-    memset(&l->split, 0, sizeof l->split);
-    l->split.feature = -1;
-    if (params->max_depth > 0 && l->depth >= params->max_depth)
-        return;
-    if (l->total.n < 2 * (int64_t)params->min_data_in_leaf)
-        return;
-
-    for (int k = 0; k < t->n_active; k++) {
-        int f = t->active[k];
-        const learn_feature *feature = &t->model->features[f];
-        const gbdt_bin *hist = l->hist + t->bin_offsets[f];
-        gbdt_bounds bounds = l->bounds;
-        const gbdt_bounds *constraint = NULL;
-        if (t->monotone != NULL) {
-            bounds.direction = t->monotone[f];
-            constraint = &bounds;
-        }
-        if (feature->type == LN_TYPE_CATEGORY)
-            gbdt_best_category_split(hist, feature->n_bins, &l->total, f, &t->split_params, constraint,
-                                     &l->split);
-        else
-            gbdt_best_numeric_split(hist, feature->n_bins, &l->total, f, &t->split_params, constraint,
-                                    &l->split);
-    }
-}
-
 static int bin_goes_left(const learn_node *node, const learn_bin_set *sets, unsigned bin)
 {
     if (bin == LEARN_MISSING_BIN)
@@ -437,23 +524,88 @@ static int bin_goes_left(const learn_node *node, const learn_bin_set *sets, unsi
     return bin <= node->split_bin;
 }
 
-/* Stable partition of a leaf's rows: left rows first, both sides in their old order. */
-static size_t partition_rows(trainer *t, const leaf *l, const learn_node *node, const learn_bin_set *sets)
+/*
+ * Stable partition of a leaf's rows (left rows first, both sides in their
+ * old order) in fixed blocks: each block splits its rows into its own part
+ * of t->scratch, then each block copies its two runs to their places,
+ * known from the left counts of the blocks before it.
+ */
+typedef struct partition_job {
+    trainer *t;
+    size_t begin, end;
+    const uint8_t *column;    /* the split feature's bins */
+    uint8_t goes_left[256];   /* per bin: 1 when the bin's rows go left */
+    size_t *n_left;           /* per block */
+    size_t *left_before;      /* per block: left rows in the blocks before it */
+    size_t middle;            /* first right row once partitioned */
+} partition_job;
+
+static void partition_block_task(void *context, size_t block)
 {
+    partition_job *job = context;
+    trainer *t = job->t;
+    size_t begin = job->begin + block * PARTITION_BLOCK;
+    size_t end = begin + PARTITION_BLOCK < job->end ? begin + PARTITION_BLOCK : job->end;
+    uint32_t *left = t->scratch + begin;
+    uint32_t *right = t->scratch + end;
     size_t n_left = 0;
     size_t n_right = 0;
-    size_t stride = t->n_features;
-    int f = node->feature;
 
-    for (size_t i = l->begin; i < l->end; i++) {
+    /*
+     * Left rows fill the block's scratch from the front and right rows from
+     * the back, in reverse. Each row is written at both ends so the loop has
+     * no branch. The write that does not count lands on a free slot, which a
+     * later row overwrites (or the last row fills with the same value).
+     */
+    for (size_t i = begin; i < end; i++) {
         uint32_t r = t->rows[i];
-        if (bin_goes_left(node, sets, t->bins[(size_t)r * stride + (size_t)f]))
-            t->rows[l->begin + n_left++] = r;
-        else
-            t->scratch[n_right++] = r;
+        size_t go = job->goes_left[job->column[r]];
+        left[n_left] = r;
+        right[-1 - (ptrdiff_t)n_right] = r;
+        n_left += go;
+        n_right += 1 - go;
     }
-    memcpy(t->rows + l->begin + n_left, t->scratch, n_right * sizeof *t->rows);
-    return l->begin + n_left;
+    job->n_left[block] = n_left;
+}
+
+static void partition_copy_task(void *context, size_t block)
+{
+    partition_job *job = context;
+    trainer *t = job->t;
+    size_t begin = job->begin + block * PARTITION_BLOCK;
+    size_t end = begin + PARTITION_BLOCK < job->end ? begin + PARTITION_BLOCK : job->end;
+    size_t n_left = job->n_left[block];
+    size_t before = job->left_before[block];
+    size_t right_before = (begin - job->begin) - before;
+
+    memcpy(t->rows + job->begin + before, t->scratch + begin, n_left * sizeof *t->rows);
+    uint32_t *right_out = t->rows + job->middle + right_before;
+    for (size_t i = 0; i < end - begin - n_left; i++)
+        right_out[i] = t->scratch[end - 1 - i];
+}
+
+static size_t partition_rows(trainer *t, const leaf *l, const learn_node *node, const learn_bin_set *sets)
+{
+    partition_job job;
+    job.t = t;
+    job.begin = l->begin;
+    job.end = l->end;
+    job.column = t->bins + (size_t)node->feature * t->n_rows;
+    for (unsigned bin = 0; bin < 256; bin++)
+        job.goes_left[bin] = (uint8_t)bin_goes_left(node, sets, bin);
+    job.n_left = t->block_counts;
+    job.left_before = t->block_counts + t->n_blocks;
+
+    size_t n_blocks = (l->end - l->begin + PARTITION_BLOCK - 1) / PARTITION_BLOCK;
+    learn_pool_run(t->pool, n_blocks, partition_block_task, &job);
+    size_t total = 0;
+    for (size_t b = 0; b < n_blocks; b++) {
+        job.left_before[b] = total;
+        total += job.n_left[b];
+    }
+    job.middle = l->begin + total;
+    learn_pool_run(t->pool, n_blocks, partition_copy_task, &job);
+    return job.middle;
 }
 
 static void init_leaf_node(learn_node *node)
@@ -524,12 +676,9 @@ static void split_leaf(trainer *t, learn_tree *tree, int index)
     leaf *smaller = left.total.n <= right.total.n ? &left : &right;
     leaf *larger = smaller == &left ? &right : &left;
     smaller->hist = take_histogram(t);
-    build_histogram(t, smaller->begin, smaller->end, smaller->hist);
     larger->hist = parent.hist;
-    subtract_histogram(t, larger->hist, smaller->hist);
-
-    find_best_split(t, &left);
-    find_best_split(t, &right);
+    hist_job job = {t, smaller->begin, smaller->end, smaller->hist, larger->hist, smaller->hist, {&left, &right}, 2, 0};
+    run_feature_pass(t, &job);
     t->leaves[index] = left;
     t->leaves[t->n_leaves++] = right;
 }
@@ -623,11 +772,13 @@ static void grow_tree(trainer *t, int iteration, learn_tree *tree)
     memset(root, 0, sizeof *root);
     root->end = t->n_sampled;
     root->hist = take_histogram(t);
-    build_histogram(t, 0, t->n_sampled, root->hist);
+    hist_job build = {t, 0, t->n_sampled, root->hist, NULL, NULL, {NULL, NULL}, 0, 0};
+    run_feature_pass(t, &build);
     root->total = histogram_total(t, root->hist);
     root->bounds = (gbdt_bounds){-INFINITY, INFINITY, 0};
     t->n_leaves = 1;
-    find_best_split(t, root);
+    hist_job search = {t, 0, 0, NULL, NULL, NULL, {root, NULL}, 1, 0};
+    run_feature_pass(t, &search);
 
     while (t->n_leaves < t->params->max_leaves) {
         int index = best_leaf(t);
@@ -649,12 +800,14 @@ static void grow_tree(trainer *t, int iteration, learn_tree *tree)
 
 /* ---- scores ---- */
 
-static double binned_tree_value(const learn_tree *tree, const uint8_t *row_bins)
+/* row_bins points at the row's bin of feature 0, and feature f's bin is row_bins[f * feature_stride]. */
+static double binned_tree_value(const learn_tree *tree, const uint8_t *row_bins, size_t feature_stride)
 {
     int32_t i = 0;
     while (tree->nodes[i].left >= 0) {
         const learn_node *node = &tree->nodes[i];
-        i = bin_goes_left(node, tree->cat_sets, row_bins[node->feature]) ? node->left : node->right;
+        unsigned bin = row_bins[(size_t)node->feature * feature_stride];
+        i = bin_goes_left(node, tree->cat_sets, bin) ? node->left : node->right;
     }
     return tree->nodes[i].value;
 }
@@ -662,7 +815,7 @@ static double binned_tree_value(const learn_tree *tree, const uint8_t *row_bins)
 typedef struct score_job {
     const learn_tree *tree;
     const uint8_t *bins;
-    size_t n_features;
+    size_t row_stride, feature_stride;
     size_t n_rows;
     double *scores;
 } score_job;
@@ -674,29 +827,42 @@ static void score_task(void *context, size_t task)
     size_t end = begin + ROW_BLOCK < job->n_rows ? begin + ROW_BLOCK : job->n_rows;
 
     for (size_t r = begin; r < end; r++)
-        job->scores[r] += binned_tree_value(job->tree, job->bins + r * job->n_features);
+        job->scores[r] += binned_tree_value(job->tree, job->bins + r * job->row_stride, job->feature_stride);
 }
 
+/* Adds a tree's values to scores; bins are column-major (the training bins) or row-major. */
 static void add_tree_scores(trainer *t, const learn_tree *tree, const uint8_t *bins, size_t n_rows,
-                            double *scores)
+                            int column_major, double *scores)
 {
-    score_job job = {tree, bins, t->n_features, n_rows, scores};
+    score_job job = {tree, bins, column_major ? 1 : t->n_features, column_major ? n_rows : 1, n_rows, scores};
     learn_pool_run(t->pool, (n_rows + ROW_BLOCK - 1) / ROW_BLOCK, score_task, &job);
+}
+
+typedef struct leaf_score_job {
+    const trainer *t;
+    const learn_tree *tree;
+    double *scores;
+} leaf_score_job;
+
+/* Adds one leaf's value to its rows' scores; leaves hold disjoint rows. */
+static void leaf_score_task(void *context, size_t i)
+{
+    leaf_score_job *job = context;
+    const leaf *l = &job->t->leaves[i];
+    double value = job->tree->nodes[l->node].value;
+    for (size_t k = l->begin; k < l->end; k++)
+        job->scores[job->t->rows[k]] += value;
 }
 
 /* Adds the new tree to the training scores of one output, through the partition when every row was in it. */
 static void update_train_scores(trainer *t, const learn_tree *tree, double *scores)
 {
     if (t->n_sampled != t->n_rows) {
-        add_tree_scores(t, tree, t->bins, t->n_rows, scores);
+        add_tree_scores(t, tree, t->bins, t->n_rows, 1, scores);
         return;
     }
-    for (int i = 0; i < t->n_leaves; i++) {
-        const leaf *l = &t->leaves[i];
-        double value = tree->nodes[l->node].value;
-        for (size_t k = l->begin; k < l->end; k++)
-            scores[t->rows[k]] += value;
-    }
+    leaf_score_job job = {t, tree, scores};
+    learn_pool_run(t->pool, (size_t)t->n_leaves, leaf_score_task, &job);
 }
 
 static double softplus(double x)
@@ -758,12 +924,16 @@ static ln_status allocate_trainer(trainer *t, ln_error *err)
     t->active = malloc(n_features * sizeof *t->active);
     t->hist_memory = malloc((size_t)pool_bytes);
     t->free_hists = malloc((size_t)params->max_leaves * sizeof *t->free_hists);
-    t->chunk_hists = malloc(HIST_MAX_CHUNKS * hist_bytes);
+    t->ordered = malloc((n_rows ? n_rows : 1) * sizeof *t->ordered);
+    t->n_blocks = n_rows / PARTITION_BLOCK + 1;
+    t->block_counts = malloc(2 * t->n_blocks * sizeof *t->block_counts);
+    t->feature_splits = malloc(2 * n_features * sizeof *t->feature_splits);
     t->leaves = malloc((size_t)params->max_leaves * sizeof *t->leaves);
     t->model->trees = calloc((size_t)params->trees * t->n_outputs, sizeof *t->model->trees);
     if (t->all_pairs == NULL || t->scores == NULL || t->rows == NULL ||
         t->scratch == NULL || t->active == NULL || t->hist_memory == NULL || t->free_hists == NULL ||
-        t->chunk_hists == NULL || t->leaves == NULL || t->model->trees == NULL)
+        t->ordered == NULL || t->block_counts == NULL || t->feature_splits == NULL || t->leaves == NULL ||
+        t->model->trees == NULL)
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory allocating training buffers for %zu rows", n_rows);
 
     for (int i = 0; i < params->max_leaves; i++)
@@ -783,7 +953,9 @@ static void free_trainer(trainer *t)
     free(t->active);
     free(t->hist_memory);
     free(t->free_hists);
-    free(t->chunk_hists);
+    free(t->ordered);
+    free(t->block_counts);
+    free(t->feature_splits);
     free(t->leaves);
     free(t->valid_bins);
     free(t->valid_scores);
@@ -822,7 +994,7 @@ static ln_status prepare_validation(trainer *t, const ln_table *valid, const dou
 
     ln_status status = learn_match_columns(t->model, valid, "validation table", columns, err);
     if (status == LN_OK)
-        status = bin_table(t->model, columns, valid->n_rows, t->pool, &t->valid_bins, err);
+        status = bin_table(t->model, columns, valid->n_rows, 0, t->pool, &t->valid_bins, err);
     free(columns);
     if (status != LN_OK)
         return status;
@@ -902,7 +1074,7 @@ static ln_status grow_round(trainer *t, int iteration, learn_tree *round, int *n
 
         update_train_scores(t, &round[k], t->scores + k * t->n_rows);
         if (t->n_valid > 0)
-            add_tree_scores(t, &round[k], t->valid_bins, t->n_valid, t->valid_scores + k * t->n_valid);
+            add_tree_scores(t, &round[k], t->valid_bins, t->n_valid, 0, t->valid_scores + k * t->n_valid);
         fit_tree_buffers(&round[k]);
     }
     return LN_OK;
@@ -933,7 +1105,7 @@ ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_ta
     memset(round, 0, sizeof round);
     ln_status status = build_feature_bins(&t, train_columns, err);
     if (status == LN_OK)
-        status = bin_table(model, train_columns, t.n_rows, pool, &t.bins, err);
+        status = bin_table(model, train_columns, t.n_rows, 1, pool, &t.bins, err);
     if (status == LN_OK)
         status = allocate_trainer(&t, err);
     if (status == LN_OK && valid != NULL && valid->n_rows > 0)

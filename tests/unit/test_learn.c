@@ -433,7 +433,7 @@ static void thread_count_gives_identical_file(void **state)
     (void)state;
     lcg_state = 99;
     double *labels;
-    /* More rows than one histogram chunk (16384), so chunked sums are exercised. */
+    /* More rows than one partition block (16384) and enough for partial histograms, so parallel sums are exercised. */
     ln_table *table = xor_table(40000, &labels);
 
     size_t size1, size2, size4;
