@@ -212,7 +212,7 @@ void ln_policy_assign(const double *scores, size_t n, const double *thresholds, 
 
 /*
  * Writes the payoff of each row's decision into row_payoffs (n values), and
- * returns the compensated total. options holds n_actions actions followed by
+ * returns the compensated total. options contains n_actions actions followed by
  * the default (n_actions + 1 entries). Returns NaN when a label is not 0 or
  * 1 or a decision is above n_actions.
  */

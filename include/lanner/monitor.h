@@ -127,7 +127,7 @@ typedef struct ln_reference_feature {
     size_t rows;            /* rows summarised, missing ones included */
     size_t missing;         /* rows with a missing value */
 
-    /* Numeric: n_edges increasing inner edges; bin i holds edges[i-1] <= v < edges[i]. */
+    /* Numeric: n_edges increasing inner edges; bin i contains edges[i-1] <= v < edges[i]. */
     size_t n_edges;
     double *edges;
     double *counts;         /* n_edges + 1 counts of non-missing values */
@@ -229,8 +229,8 @@ ln_status ln_monitor_score_table(ln_table *table, const ln_model *model, double 
                                  const char *time_column, ln_monitor_current **out, ln_error *err);
 
 /*
- * Joins labels to current rows on id_column: labels holds id_column and
- * target; a row whose id has a non-missing target gets 1 when the target,
+ * Joins labels to current rows on id_column. The labels table contains
+ * id_column and target. A row whose id has a non-missing target gets 1 when the target,
  * formatted as text, equals positive and 0 otherwise. Ids are compared as
  * text (ln_column_format). Rows without a label get NaN and are left out of
  * the outcome figures. Errors: LN_ERR_NOT_FOUND (a column missing from

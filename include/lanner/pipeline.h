@@ -75,7 +75,7 @@ typedef struct ln_consumer_report {
     double rate_after;   /* share of rows the candidate sends it */
     double changed;      /* share of rows whose decision differs; NaN without a production model */
     double psi;          /* population stability index of candidate scores against production's */
-    int passed;          /* 1 when every limit of the consumer holds */
+    int passed;          /* 1 when the consumer is within every limit */
     char detail[256];    /* the first broken limit, or a summary when all hold */
 } ln_consumer_report;
 
@@ -261,7 +261,7 @@ typedef struct ln_run_result {
     ln_gate_rule gate_rules[LN_GATE_MAX_RULES];
     int promoted;
 
-    /* What each downstream consumer receives before (production) and after (this model), on test. */
+    /* Comparison of what one downstream consumer receives before (production) and after (this model), on test. */
     size_t n_consumers;
     ln_consumer_report consumers[LN_MAX_CONSUMERS];
     double score_psi;          /* PSI of the model's test scores against production's; NaN without production */

@@ -1,6 +1,6 @@
 /*
  * Reads a contract file with libyaml's document API. Every error names the
- * file, the line and the key, and says what was expected.
+ * file, the line and the key, and the value it expected.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -131,7 +131,7 @@ static int rule_from_name(const char *name)
 
 /*
  * Reads `severity: warning` (every rule) or `severity: {max: warning, ...}`
- * (the named rules) into severities; allow_min_rows says whether min_rows is
+ * (the named rules) into severities; allow_min_rows is 1 when min_rows is
  * a valid rule name here.
  */
 static ln_status read_severity(reader *in, yaml_node_t *node, const char *where, int allow_min_rows,

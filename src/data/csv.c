@@ -405,7 +405,7 @@ static int add_string(const csv_reader *reader, csv_chunk *chunk, size_t column,
     }
 
     /* The next field with doubled quotes reuses the scratch buffer, so intern now, after the
-     * previous record's cells (this record holds no other cell of this column). */
+     * previous record's cells (this record has no other cell of this column). */
     if (text == chunk->scratch) {
         flush_strings(reader, chunk, chunk->n_previous);
         *slot = data_stats_add_string(stats, text, length, line, &failed);
@@ -960,7 +960,7 @@ static ln_status setup_columns(csv_reader *reader, const ln_load_options *option
     if (reader->delimiter == 0)
         reader->delimiter = detect_delimiter(cursor.p, end, reader->decimal_comma);
     if (reader->delimiter == 0) {
-        /* Only a decimal comma leaves no candidate: one column, unless the header holds commas. */
+        /* Only a decimal comma leaves no candidate. Then the file has one column, unless the header contains commas. */
         const char *line_end = memchr(cursor.p, '\n', (size_t)(end - cursor.p));
         if (memchr(cursor.p, ',', (size_t)((line_end ? line_end : end) - cursor.p)) != NULL)
             return ln_error_set(err, LN_ERR_CONFIG,

@@ -258,6 +258,17 @@ int32_t *data_merge_strings(const char *column_name, const double *slots, size_t
 ln_table *data_build_table(data_column *columns, size_t n_cols, int32_t **codes, ln_dict **dicts,
                            size_t n_rows, ln_error *err);
 
+/*
+ * Turns an SQL reader's string column into dictionary codes: merges its one
+ * string set into *codes and *dict, frees its text slots and, unless an
+ * override fixed the type, picks category or text from the distinct count.
+ */
+ln_status data_finish_string_column(data_column *column, data_strings *strings, size_t n_rows,
+                                    size_t non_missing, int32_t **codes, ln_dict **dict, ln_error *err);
+
+/* Frees the codes and dictionaries that data_build_table did not take, and the two arrays. */
+void data_free_string_columns(int32_t **codes, ln_dict **dicts, size_t n_cols);
+
 /* Returns the worker thread count that options request (0: online cores), at least 1. */
 int data_thread_count(const ln_load_options *options);
 

@@ -150,3 +150,31 @@ ln_table *data_build_table(data_column *columns, size_t n_cols, int32_t **codes,
     table->n_rows = n_rows;
     return table;
 }
+
+ln_status data_finish_string_column(data_column *column, data_strings *strings, size_t n_rows,
+                                    size_t non_missing, int32_t **codes, ln_dict **dict, ln_error *err)
+{
+    size_t begin = 0;
+
+    *codes = data_merge_strings(column->name, column->slots, n_rows, &strings, &begin, &n_rows, 1, dict, err);
+    if (*codes == NULL)
+        return err != NULL ? err->status : LN_ERR_NOMEM;
+
+    free(column->slots);
+    column->slots = NULL;
+    if (!column->forced)
+        column->type = data_string_type((size_t)ln_dict_count(*dict), non_missing);
+    return LN_OK;
+}
+
+void data_free_string_columns(int32_t **codes, ln_dict **dicts, size_t n_cols)
+{
+    if (codes != NULL && dicts != NULL) {
+        for (size_t c = 0; c < n_cols; c++) {
+            free(codes[c]);
+            ln_dict_release(dicts[c]);
+        }
+    }
+    free(codes);
+    free(dicts);
+}

@@ -356,33 +356,18 @@ static ln_status finish_table(sqlite_reader *reader, ln_table **out, ln_error *e
         data_column *column = &reader->columns[c];
         if (ln_type_is_numeric(column->type))
             continue;
-        size_t begin = 0;
-        data_strings *part = reader->stats[c].strings;
-        codes[c] = data_merge_strings(column->name, column->slots, reader->n_rows, &part, &begin,
-                                      &reader->n_rows, 1, &dicts[c], err);
-        if (codes[c] == NULL) {
-            status = err != NULL ? err->status : LN_ERR_NOMEM;
+        status = data_finish_string_column(column, reader->stats[c].strings, reader->n_rows, non_missing[c],
+                                           &codes[c], &dicts[c], err);
+        if (status != LN_OK)
             goto done;
-        }
-        free(column->slots);
-        column->slots = NULL;
-        if (!column->forced)
-            column->type = data_string_type((size_t)ln_dict_count(dicts[c]), non_missing[c]);
     }
     *out = data_build_table(reader->columns, n_cols, codes, dicts, reader->n_rows, err);
     if (*out == NULL)
         status = err != NULL ? err->status : LN_ERR_NOMEM;
 
 done:
-    if (codes != NULL && dicts != NULL) {
-        for (size_t c = 0; c < n_cols; c++) {
-            free(codes[c]);
-            ln_dict_release(dicts[c]);
-        }
-    }
+    data_free_string_columns(codes, dicts, n_cols);
     free(non_missing);
-    free(codes);
-    free(dicts);
     return status;
 }
 

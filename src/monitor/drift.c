@@ -52,7 +52,7 @@ static ln_status set_label(ln_drift *drift, size_t bin, const char *text, ln_err
     return LN_OK;
 }
 
-/* Shares of all rows per bin, and the missing shares (the last bin holds missing values). */
+/* Shares of all rows per bin, and the missing shares (the last bin counts missing values). */
 static void finish_shares(ln_drift *drift, const double *reference, const double *current)
 {
     double reference_total = 0, current_total = 0;

@@ -316,8 +316,10 @@ static ln_status split_key(run_context *run, ln_error *err)
 static size_t *read_rows(cache_reader *reader, size_t n, size_t n_rows)
 {
     const size_t *stored = n <= SIZE_MAX / sizeof *stored ? cache_get_bytes(reader, n * sizeof *stored) : NULL;
-    size_t *rows = stored != NULL ? malloc((n ? n : 1) * sizeof *rows) : NULL;
+    size_t *rows = NULL;
 
+    if (stored != NULL)
+        rows = malloc((n ? n : 1) * sizeof *rows);
     if (rows == NULL) {
         reader->failed = 1;
         return NULL;
@@ -449,7 +451,9 @@ ln_status run_step_baseline(run_context *run, ln_error *err)
         uint64_t stored_rows = cache_get_u64(&reader);
         undecided = (size_t)cache_get_u64(&reader);
         const unsigned char *flags = stored_rows == n ? cache_get_bytes(&reader, n) : NULL;
-        run->baseline_flags = flags != NULL ? malloc(n ? n : 1) : NULL;
+        run->baseline_flags = NULL;
+        if (flags != NULL)
+            run->baseline_flags = malloc(n ? n : 1);
         if (run->baseline_flags != NULL) {
             memcpy(run->baseline_flags, flags, n);
             reused = 1;
