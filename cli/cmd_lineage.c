@@ -138,10 +138,7 @@ int cmd_lineage(int argc, char **argv)
     int parsed = view_parse_options("lineage", argc, argv, 0, print_lineage_help, &options);
     if (parsed != 0)
         return parsed < 0 ? EXIT_SUCCESS : parsed;
-    if (argc - options.first_arg != 1)
-        return view_usage_error("lineage", "expected one NAME or NAME@VERSION, found %d arguments",
-                                argc - options.first_arg);
-    if (view_parse_ref("lineage", argv[options.first_arg], 0, &ref) != 0)
+    if (view_parse_one_ref("lineage", argc, argv, &options, 0, &ref) != 0)
         return EXIT_USAGE;
 
     ln_registry *registry = NULL;

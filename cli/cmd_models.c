@@ -315,10 +315,7 @@ static int models_show(int argc, char **argv)
     int parsed = view_parse_options("models show", argc, argv, 0, print_show_help, &options);
     if (parsed != 0)
         return parsed < 0 ? EXIT_SUCCESS : parsed;
-    if (argc - options.first_arg != 1)
-        return view_usage_error("models show", "expected one NAME or NAME@VERSION, found %d arguments",
-                                argc - options.first_arg);
-    if (view_parse_ref("models show", argv[options.first_arg], 0, &ref) != 0)
+    if (view_parse_one_ref("models show", argc, argv, &options, 0, &ref) != 0)
         return EXIT_USAGE;
 
     ln_registry *registry = NULL;
@@ -464,10 +461,7 @@ static int models_promote(int argc, char **argv)
     int parsed = view_parse_options("models promote", argc, argv, 1, print_promote_help, &options);
     if (parsed != 0)
         return parsed < 0 ? EXIT_SUCCESS : parsed;
-    if (argc - options.first_arg != 1)
-        return view_usage_error("models promote", "expected one NAME@VERSION, found %d arguments",
-                                argc - options.first_arg);
-    if (view_parse_ref("models promote", argv[options.first_arg], 1, &ref) != 0)
+    if (view_parse_one_ref("models promote", argc, argv, &options, 1, &ref) != 0)
         return EXIT_USAGE;
     if (options.force && options.reason == NULL)
         return view_usage_error("models promote", "--force needs --reason TEXT, which goes into the audit log");

@@ -100,6 +100,17 @@ int view_parse_ref(const char *command, const char *text, int need_version, view
     return 0;
 }
 
+int view_parse_one_ref(const char *command, int argc, char **argv, const view_options *options, int need_version,
+                       view_ref *ref)
+{
+    int given = argc - options->first_arg;
+
+    if (given != 1)
+        return view_usage_error(command, "expected one %s, found %d arguments",
+                                need_version ? "NAME@VERSION" : "NAME or NAME@VERSION", given);
+    return view_parse_ref(command, argv[options->first_arg], need_version, ref);
+}
+
 ln_status view_open_registry(const char *path, ln_registry **out, ln_error *err)
 {
     struct stat info;

@@ -55,6 +55,13 @@ typedef struct view_ref {
 int view_parse_ref(const char *command, const char *text, int need_version, view_ref *ref);
 
 /*
+ * Parses the one argument left after the options, as view_parse_ref does.
+ * More or fewer arguments are a usage error. Returns 0 or EXIT_USAGE.
+ */
+int view_parse_one_ref(const char *command, int argc, char **argv, const view_options *options, int need_version,
+                       view_ref *ref);
+
+/*
  * Opens the registry database at path. Unlike ln_registry_open, a missing
  * file is LN_ERR_NOT_FOUND instead of a new empty registry, so a mistyped
  * --registry does not leave a stray database behind.
