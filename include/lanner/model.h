@@ -177,8 +177,8 @@ ln_status ln_model_train_weighted(const ln_train_params *params, const ln_table 
  * binary: P(label = 1), calibrated when the model has a calibration;
  * regression: the prediction; multiclass: the most probable class index
  * (lowest index on a tie; see ln_model_predict_proba for the probabilities).
- * Features are found by name: a missing column is LN_ERR_NOT_FOUND naming it;
- * a numeric feature given as a category or text column, or a category
+ * Features are found by name, and a missing column is LN_ERR_NOT_FOUND naming
+ * it. A numeric feature given as a category or text column, or a category
  * feature given as a numeric column, is LN_ERR_DATA. Category values (from a
  * category or a text column) are matched by string; a category not seen in
  * training is routed like the rare categories pooled in training, and a
@@ -216,10 +216,10 @@ ln_status ln_model_predict_raw(const ln_model *model, const ln_table *data, doub
  * each node weighted by the training rows that reached it. The bias is the
  * base score plus each tree's mean leaf value under those weights. Missing
  * values, categories and unseen categories follow the same routes as in
- * prediction. Logistic regression: a numeric feature contributes
- * weight x (clamped value - training mean) / scale, its missing weight when
- * missing, a category feature its category's weight; the bias is the
- * intercept. Calibration is not applied (it is monotone, so the ranking of
+ * prediction. In logistic regression a numeric feature contributes
+ * weight x (clamped value - training mean) / scale, or its missing weight
+ * when missing, and a category feature contributes its category's weight.
+ * The bias is the intercept. Calibration is not applied (it is monotone, so the ranking of
  * contributions holds for calibrated scores too).
  *
  * Errors as ln_model_predict; LN_ERR_CONFIG for a tree model loaded from a

@@ -309,8 +309,8 @@ double ln_score_psi(const double *reference, size_t n_reference, const double *a
 /*
  * Compares what each consumer receives from production and from the
  * candidate on the same n_rows rows. A flag consumer receives the rows whose
- * score is at least the model's own threshold (where its first action
- * starts; +INFINITY flags nothing); a score consumer receives the rows whose
+ * score is at least the model's own threshold, where its first action
+ * starts (+INFINITY flags nothing). A score consumer receives the rows whose
  * score is at least the consumer's threshold. production_scores may be NULL
  * (no production model): then rate_before, changed and psi are NaN and
  * max_changed is not checked. Fills reports[0..n_consumers-1].
