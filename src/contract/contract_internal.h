@@ -8,15 +8,7 @@
 #include <stdint.h>
 
 #include "lanner/contract.h"
-
-/*
- * Sorts n doubles (no NaN) ascending in O(n) with an LSD radix sort, moving
- * labels[i] (when labels is not NULL) with values[i]. scratch has room for
- * n doubles and label_scratch for n bytes. -0.0 sorts before 0.0, and equal
- * values keep their order.
- */
-void contract_sort_doubles(double *values, double *scratch, unsigned char *labels, unsigned char *label_scratch,
-                           size_t n);
+#include "lanner/sort.h"
 
 /* Writes the shortest decimal form of value that reads back to the same double ("inf", "-inf", "nan" otherwise). */
 void contract_format_number(double value, char *buffer, size_t capacity);

@@ -150,7 +150,7 @@ static void profile_numeric(ln_column_profile *profile, const ln_column *column,
     for (int q = 0; q < LN_PROFILE_N_QUANTILES; q++)
         profile->quantiles[q] = NAN;
     if (n > 0) {
-        contract_sort_doubles(finite, scratch->other, finite_labels, scratch->label_other, n);
+        ln_sort_doubles(finite, scratch->other, finite_labels, scratch->label_other, n);
         profile->min = finite[0];
         profile->max = finite[n - 1];
         profile->mean = sum_value(&sum) / (double)n;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lanner/sort.h"
 #include "learn/learn_internal.h"
 
 void learn_rng_seed(learn_rng *rng, uint64_t seed, uint64_t stream)
@@ -26,13 +27,6 @@ uint64_t learn_rng_next(learn_rng *rng)
 double learn_rng_uniform(learn_rng *rng)
 {
     return (double)(learn_rng_next(rng) >> 11) * 0x1.0p-53;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a;
-    double y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /*
@@ -129,17 +123,20 @@ ln_status learn_build_numeric_bins(learn_feature *feature, const double *values,
 {
     size_t cap = n_rows < LEARN_BIN_SAMPLE_ROWS ? n_rows : LEARN_BIN_SAMPLE_ROWS;
     double *sample = malloc((cap ? cap : 1) * sizeof *sample);
+    double *scratch = malloc((cap ? cap : 1) * sizeof *scratch);
     double *edges = malloc(((size_t)max_bins + 1) * sizeof *edges);
-    if (sample == NULL || edges == NULL) {
+    if (sample == NULL || scratch == NULL || edges == NULL) {
         free(sample);
+        free(scratch);
         free(edges);
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory binning '%s'", feature->name);
     }
 
     size_t n = sample_values(values, n_rows, seed, sample);
-    qsort(sample, n, sizeof *sample, compare_doubles);
+    ln_sort_doubles(sample, scratch, NULL, NULL, n);
     int n_edges = choose_edges(sample, n, max_bins, edges);
     free(sample);
+    free(scratch);
 
     feature->edges = edges;
     feature->n_bins = n_edges + 1;

@@ -13,6 +13,7 @@
 
 #include "lanner/hash.h"
 #include "lanner/io.h"
+#include "lanner/sort.h"
 #include "lanner/table.h"
 
 static void dict_interns_each_string_once(void **state)
@@ -224,6 +225,63 @@ static void atomic_write_keeps_devices(void **state)
     rmdir(dir);
 }
 
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void sort_doubles_orders_and_moves_labels(void **state)
+{
+    (void)state;
+    double values[] = {3.5, -INFINITY, 0.0, -2.0, INFINITY, -0.0, 3.5, 1e-300, -1e300, 2.0};
+    unsigned char labels[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    double scratch[10];
+    unsigned char label_scratch[10];
+
+    ln_sort_doubles(values, scratch, labels, label_scratch, 10);
+
+    double expected[] = {-INFINITY, -1e300, -2.0, -0.0, 0.0, 1e-300, 2.0, 3.5, 3.5, INFINITY};
+    unsigned char expected_labels[] = {1, 8, 3, 5, 2, 7, 9, 0, 6, 4};
+    for (int i = 0; i < 10; i++) {
+        assert_true(values[i] == expected[i]);
+        assert_int_equal(labels[i], expected_labels[i]);
+    }
+    assert_true(signbit(values[3]));
+    assert_false(signbit(values[4]));
+}
+
+static void sort_doubles_matches_qsort(void **state)
+{
+    (void)state;
+    size_t n = 5000;
+    double *values = malloc(n * sizeof *values);
+    double *copy = malloc(n * sizeof *copy);
+    double *scratch = malloc(n * sizeof *scratch);
+    uint64_t x = 12345;
+
+    /* Values of every magnitude and sign, with repeats, from a fixed linear congruential sequence. */
+    for (size_t i = 0; i < n; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        double mantissa = (double)(x >> 11) * 0x1.0p-53;
+        int exponent = (int)((x >> 3) % 80) - 40;
+        values[i] = ((x & 1) ? -1 : 1) * ldexp(mantissa, exponent);
+        if (i % 7 == 0)
+            values[i] = values[i / 2];
+        copy[i] = values[i];
+    }
+
+    ln_sort_doubles(values, scratch, NULL, NULL, n);
+    qsort(copy, n, sizeof *copy, compare_doubles);
+    for (size_t i = 0; i < n; i++)
+        assert_true(values[i] == copy[i]);
+
+    free(values);
+    free(copy);
+    free(scratch);
+}
+
 static void status_maps_to_exit_codes(void **state)
 {
     (void)state;
@@ -258,6 +316,8 @@ int main(void)
         cmocka_unit_test(write_csv_round_trips_quotes),
         cmocka_unit_test(read_file_reports_missing_and_limit),
         cmocka_unit_test(atomic_write_keeps_devices),
+        cmocka_unit_test(sort_doubles_orders_and_moves_labels),
+        cmocka_unit_test(sort_doubles_matches_qsort),
         cmocka_unit_test(status_maps_to_exit_codes),
         cmocka_unit_test(error_prefix_keeps_status),
     };
