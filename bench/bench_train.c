@@ -4,8 +4,8 @@
  *
  *   bench_train --train a.csv --test b.csv --label y [--positive bad] [--valid c.csv]
  *               [--learner gbdt|linear] [--trees N] [--leaves N] [--depth N] [--lr X]
- *               [--bins N] [--min-data N] [--l2 X] [--early-stop N] [--threads N]
- *               [--row-subsample X] [--feature-subsample X] [--seed N]
+ *               [--bins N] [--min-data N] [--min-hessian X] [--l2 X] [--early-stop N] [--threads N]
+ *               [--row-subsample X] [--feature-subsample X] [--seed N] [--histograms auto|row|column]
  *               [--objective binary|regression|multiclass] [--classes N]
  *               [--calibration isotonic|sigmoid] [--model out.lnr] [--scores out.txt]
  *               [--load-model in.lnr] [--predict-repeat N] [--explain-rows N]
@@ -302,9 +302,13 @@ int main(int argc, char **argv)
         else if (!strcmp(key, "--lr")) params.learning_rate = atof(value);
         else if (!strcmp(key, "--bins")) params.max_bins = atoi(value);
         else if (!strcmp(key, "--min-data")) params.min_data_in_leaf = atoi(value);
+        else if (!strcmp(key, "--min-hessian")) params.min_sum_hessian = atof(value);
         else if (!strcmp(key, "--l2")) params.lambda_l2 = params.linear_l2 = atof(value);
         else if (!strcmp(key, "--early-stop")) params.early_stopping_rounds = atoi(value);
         else if (!strcmp(key, "--threads")) params.threads = atoi(value);
+        else if (!strcmp(key, "--histograms"))
+            params.histograms = !strcmp(value, "row") ? LN_HISTOGRAMS_ROW_WISE
+                                : !strcmp(value, "column") ? LN_HISTOGRAMS_COLUMN_WISE : LN_HISTOGRAMS_AUTO;
         else if (!strcmp(key, "--row-subsample")) params.row_subsample = atof(value);
         else if (!strcmp(key, "--feature-subsample")) params.feature_subsample = atof(value);
         else if (!strcmp(key, "--seed")) params.seed = strtoull(value, NULL, 10);
@@ -345,7 +349,7 @@ int main(int argc, char **argv)
 
     ln_error err = {0};
     ln_model *model = NULL;
-    double train_start = now();
+    double train_start = now(), train_cpu_start = cpu_now();
     if (load_path != NULL ? ln_model_load(load_path, &model, &err)
                           : ln_model_train(&params, train, train_labels, features, train->n_cols, valid,
                                            valid_labels, &model, &err)) {
@@ -353,6 +357,7 @@ int main(int argc, char **argv)
         return 1;
     }
     double train_seconds = load_path != NULL ? 0.0 : now() - train_start;
+    double train_cpu_seconds = load_path != NULL ? 0.0 : cpu_now() - train_cpu_start;
 
     size_t outputs = ln_model_output_count(model);
     double *scores = malloc(test->n_rows * sizeof *scores);
@@ -397,10 +402,10 @@ int main(int argc, char **argv)
         snprintf(test_auc, sizeof test_auc, "%.6f", auc(scores, test_labels, test->n_rows));
         snprintf(test_logloss, sizeof test_logloss, "%.6f", log_loss(scores, test_labels, test->n_rows));
     }
-    printf("{\"load_s\": %.3f, \"train_s\": %.3f, \"predict_s\": %.4f, \"predict_rows_per_s\": %.0f, "
+    printf("{\"load_s\": %.3f, \"train_s\": %.3f, \"train_cpu_s\": %.3f, \"predict_s\": %.4f, \"predict_rows_per_s\": %.0f, "
            "\"predict_rows_per_cpu_s\": %.0f, \"single_row_per_s\": %.0f, \"explain_rows_per_s\": %.0f, "
            "\"trees\": %d, \"test_auc\": %s, \"test_logloss\": %s}\n",
-           load_seconds, train_seconds, predict_seconds, (double)test->n_rows / predict_seconds,
+           load_seconds, train_seconds, train_cpu_seconds, predict_seconds, (double)test->n_rows / predict_seconds,
            (double)test->n_rows / predict_cpu_seconds, row_rate,
            explain_rate, ln_model_tree_count(model), test_auc, test_logloss);
     return 0;

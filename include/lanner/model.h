@@ -95,6 +95,13 @@ typedef enum ln_calibration {
     LN_CALIBRATION_SIGMOID = 2,  /* Platt scaling: P = 1 / (1 + exp(-(a * raw + b))), raw the log-odds */
 } ln_calibration;
 
+typedef enum ln_histograms {
+    /* Row-wise when one leaf's histogram fits a core's L2 cache and most features are drawn per tree. */
+    LN_HISTOGRAMS_AUTO = 0,
+    LN_HISTOGRAMS_ROW_WISE = 1,    /* every feature of a row at once, from a row-major copy of the bins */
+    LN_HISTOGRAMS_COLUMN_WISE = 2, /* one feature at a time, over its column of bins */
+} ln_histograms;
+
 typedef struct ln_train_params {
     ln_learner learner;
     int trees;                 /* boosting rounds, default 300 */
@@ -128,6 +135,11 @@ typedef struct ln_train_params {
      * needs a validation set). Default none. See ln_model_calibrate.
      */
     ln_calibration calibration;
+    /*
+     * How gbdt sums gradient histograms, default auto. The layouts differ in
+     * speed and memory only: models agree up to the rounding of the sums.
+     */
+    ln_histograms histograms;
 } ln_train_params;
 
 /* Fills params with the defaults listed in ln_train_params. */

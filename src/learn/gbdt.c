@@ -4,17 +4,24 @@
  * per round, all grown from the gradients at the start of the round).
  *
  * Training bins are stored column-major (bins[feature * n_rows + row]), one
- * byte per value. A leaf's histogram is built one feature at a time. First
- * the leaf's gradient pairs are copied, in the leaf's row order, into one
- * contiguous array ("ordered gradients"). Then each feature's loop reads
- * that array in order and the feature's column at rising row numbers. It
- * adds into a histogram of at most 256 bins, small enough for the L1 cache,
- * where a row-major pass adds into every feature's histogram at once.
+ * byte per value. A leaf's histogram is summed in one of two ways (see
+ * "How training sums histograms" in docs/learners.md):
+ *
+ * - Column-wise, one feature at a time. The leaf's gradient pairs are first
+ *   copied, in the leaf's row order, into one contiguous array ("ordered
+ *   gradients"). Each feature's loop then reads that array in order and the
+ *   feature's column at rising row numbers, adding into a histogram of at
+ *   most 256 bins that fits the L1 cache.
+ * - Row-wise, every feature of a row at once, from a row-major copy of each
+ *   row's histogram positions that leaves out each feature's most frequent
+ *   bin. The leaf's histogram must then fit the L2 cache.
+ *
  * Validation bins stay row-major because only tree walks read them.
  *
- * Determinism: one task sums one feature's histogram over the leaf's rows
- * in row order, so the sums (and so the model) are the same for any thread
- * count.
+ * Determinism: column-wise, one task sums one feature's histogram over the
+ * leaf's rows in row order. Row-wise, blocks of rows whose size depends only
+ * on the leaf's row count are summed apart and added in block order. So the
+ * sums, and the model, are the same for any thread count.
  */
 #include <assert.h>
 #include <math.h>
@@ -34,12 +41,34 @@
 #define HIST_LANES 4
 #define HIST_LANE_MIN_ROWS 2048
 
+/* Rows ahead whose bin a column scan over a leaf's rows prefetches. */
+#define HIST_PREFETCH 64
+
 /*
  * Rows plus bins scanned, times features, below which a feature pass runs
  * on the calling thread. NOTE: an estimate, from timing the small shared
  * data sets on 2 cores.
  */
 #define FEATURE_PASS_MIN_WORK 8192
+
+/*
+ * Row-wise histograms: each block of at least ROW_HIST_MIN_BLOCK rows of a
+ * leaf sums its rows into its own histogram, and at most
+ * ROW_HIST_MAX_BLOCKS such block histograms are merged per leaf.
+ */
+#define ROW_HIST_MIN_BLOCK 4096
+#define ROW_HIST_MAX_BLOCKS 16
+
+/* Rows ahead of the current one whose bins and gradient pair are prefetched. */
+#define ROW_HIST_PREFETCH 16
+
+/*
+ * Row-wise histograms are built when one leaf's histogram takes at most
+ * this many bytes. NOTE: an estimate. Every row then adds into the whole
+ * histogram, which must stay in a core's L2 cache (256 KB to 2 MB on
+ * current x86 cores) for row-wise to beat a column scan per feature.
+ */
+#define ROW_HIST_MAX_BYTES (512u << 10)
 
 /* Histograms kept at once may use at most this many bytes. */
 #define HIST_MAX_BYTES (4ull << 30)
@@ -67,6 +96,16 @@ typedef struct trainer {
     size_t n_rows;
     size_t n_features;
     uint8_t *bins;         /* column-major training bins: bins[f * n_rows + r] */
+    /*
+     * Row-wise histograms only: each row's histogram positions (bin_offsets[f]
+     * plus the bin) of the features whose bin is not the feature's most
+     * frequent one, row r's at row_entries[row_starts[r]..row_starts[r + 1]).
+     */
+    uint16_t *row_entries;
+    size_t *row_starts;
+    uint8_t *frequent_bins;   /* per feature: its most frequent bin, left out of row_entries */
+    gbdt_bin *block_hists;    /* ROW_HIST_MAX_BLOCKS histograms of row blocks */
+    gbdt_bin *block_totals;   /* ROW_HIST_MAX_BLOCKS sums of the blocks' rows */
     size_t *bin_offsets;   /* feature -> first bin in a histogram */
     size_t total_bins;
 
@@ -319,6 +358,9 @@ typedef struct hist_job {
     leaf *leaves[2];     /* leaves whose splits are searched */
     int n_leaves;
     int consecutive;     /* rows[begin..end) are begin, begin + 1, ..., so bins and pairs are read in place */
+    size_t block_rows;   /* row-wise: rows per block */
+    size_t n_blocks;     /* row-wise: blocks in rows[begin..end); 1 sums straight into out */
+    gbdt_bin total;      /* row-wise: sums over rows[begin..end) */
 } hist_job;
 
 /* Copies the pairs of one block of the leaf's rows into t->ordered. */
@@ -350,6 +392,17 @@ static inline void add_rows(gbdt_bin (*lanes)[256], const uint8_t *column, const
                             const gbdt_pair *ordered, size_t count)
 {
     size_t i = 0;
+    if (rows != NULL && count > HIST_PREFETCH) {
+        for (; i + HIST_LANES <= count - HIST_PREFETCH; i += HIST_LANES) {
+            for (int j = 0; j < HIST_LANES; j++) {
+                __builtin_prefetch(column + rows[i + j + HIST_PREFETCH]);
+                gbdt_bin *bin = &lanes[j][column[rows[i + j]]];
+                bin->g += ordered[i + j].g;
+                bin->h += ordered[i + j].h;
+                bin->n++;
+            }
+        }
+    }
     for (; i + HIST_LANES <= count; i += HIST_LANES) {
         for (int j = 0; j < HIST_LANES; j++) {
             gbdt_bin *bin = &lanes[j][leaf_row_bin(column, rows, i + j)];
@@ -407,6 +460,147 @@ static void feature_histogram(const trainer *t, const hist_job *job, int f)
     }
 }
 
+/*
+ * Row-wise histograms, for leaves whose histogram fits a core's L2 cache.
+ * A row's histogram positions are one contiguous run, so a leaf costs about
+ * one cache miss per row where the column scan pays one per row and
+ * feature. Bins that hold a feature's most frequent value are not stored:
+ * their sums are the leaf's sums minus the feature's other bins, which
+ * saves the adds of every row in such a bin.
+ *
+ * The leaf's rows are cut into blocks whose size depends only on the row
+ * count. Each block sums into its own histogram, and the blocks are merged
+ * in order, so the sums do not depend on the thread count.
+ */
+static void plan_row_blocks(hist_job *job)
+{
+    size_t count = job->end - job->begin;
+    size_t block = ROW_HIST_MIN_BLOCK;
+
+    if (block * ROW_HIST_MAX_BLOCKS < count)
+        block = (count + ROW_HIST_MAX_BLOCKS - 1) / ROW_HIST_MAX_BLOCKS;
+    job->block_rows = block;
+    job->n_blocks = count > 0 ? (count + block - 1) / block : 1;
+}
+
+static gbdt_bin *block_histogram(const trainer *t, const hist_job *job, size_t block)
+{
+    return job->n_blocks == 1 ? job->out : t->block_hists + block * t->total_bins;
+}
+
+/*
+ * Adds rows[begin..end) of the growing tree's output to hist, every stored
+ * entry of a row at once, and returns the rows' sums. Entries of features
+ * left out of this tree are added too and never read.
+ */
+static gbdt_bin add_rows_row_wise(const trainer *t, gbdt_bin *hist, size_t begin, size_t end)
+{
+    gbdt_bin total = {0, 0, (int64_t)(end - begin)};
+    const uint32_t *rows = t->rows;
+    const size_t *starts = t->row_starts;
+    const uint16_t *entries = t->row_entries;
+    const gbdt_pair *pairs = t->pairs;
+
+    for (size_t i = begin; i < end; i++) {
+        /*
+         * Start loading the entries of the row ROW_HIST_PREFETCH rows ahead, and the
+         * start of the row twice as far. The prefetches stay in this loop because
+         * GCC 12 drops calls to a function that only prefetches as having no effect.
+         */
+        if (i + 2 * ROW_HIST_PREFETCH < end)
+            __builtin_prefetch(starts + rows[i + 2 * ROW_HIST_PREFETCH]);
+        if (i + ROW_HIST_PREFETCH < end) {
+            uint32_t ahead = rows[i + ROW_HIST_PREFETCH];
+            __builtin_prefetch(entries + starts[ahead]);
+            __builtin_prefetch(entries + starts[ahead + 1] - 1);
+            __builtin_prefetch(pairs + ahead);
+        }
+        uint32_t r = rows[i];
+        double g = pairs[r].g;
+        double h = pairs[r].h;
+        total.g += g;
+        total.h += h;
+        const uint16_t *last = entries + starts[r + 1];
+        for (const uint16_t *entry = entries + starts[r]; entry < last; entry++) {
+            gbdt_bin *bin = &hist[*entry];
+            bin->g += g;
+            bin->h += h;
+            bin->n++;
+        }
+    }
+    return total;
+}
+
+static void row_block_task(void *context, size_t block)
+{
+    hist_job *job = context;
+    const trainer *t = job->t;
+    size_t begin = job->begin + block * job->block_rows;
+    size_t end = begin + job->block_rows < job->end ? begin + job->block_rows : job->end;
+    gbdt_bin *hist = block_histogram(t, job, block);
+
+    memset(hist, 0, t->total_bins * sizeof *hist);
+    t->block_totals[block] = add_rows_row_wise(t, hist, begin, end);
+}
+
+/* Builds the summed leaf's histogram, leaving the most frequent bins to fix_frequent_bin. */
+static void build_row_wise(trainer *t, hist_job *job)
+{
+    plan_row_blocks(job);
+    learn_pool_run(t->pool, job->n_blocks, row_block_task, job);
+
+    job->total = t->block_totals[0];
+    for (size_t block = 1; block < job->n_blocks; block++) {
+        job->total.g += t->block_totals[block].g;
+        job->total.h += t->block_totals[block].h;
+        job->total.n += t->block_totals[block].n;
+    }
+}
+
+/* Sums feature f's bins of the block histograms, in block order, into the leaf's histogram. */
+static void merge_feature_blocks(const trainer *t, const hist_job *job, int f)
+{
+    size_t first = t->bin_offsets[f];
+    int n_bins = t->model->features[f].n_bins;
+    gbdt_bin *out = job->out + first;
+
+    memcpy(out, t->block_hists + first, (size_t)n_bins * sizeof *out);
+    for (size_t block = 1; block < job->n_blocks; block++) {
+        const gbdt_bin *in = t->block_hists + block * t->total_bins + first;
+        for (int b = 0; b < n_bins; b++) {
+            out[b].g += in[b].g;
+            out[b].h += in[b].h;
+            out[b].n += in[b].n;
+        }
+    }
+}
+
+/* Sets feature f's most frequent bin to the leaf's sums minus the feature's other bins. */
+static void fix_frequent_bin(const trainer *t, const hist_job *job, int f)
+{
+    gbdt_bin *hist = job->out + t->bin_offsets[f];
+    int frequent = t->frequent_bins[f];
+    gbdt_bin rest = {0, 0, 0};
+
+    for (int b = 0; b < t->model->features[f].n_bins; b++) {
+        if (b == frequent)
+            continue;
+        rest.g += hist[b].g;
+        rest.h += hist[b].h;
+        rest.n += hist[b].n;
+    }
+    hist[frequent].n = job->total.n - rest.n;
+
+    /* An empty bin gets exact zeros, not the rounding left over from the subtraction. */
+    if (hist[frequent].n == 0) {
+        hist[frequent].g = 0;
+        hist[frequent].h = 0;
+        return;
+    }
+    hist[frequent].g = job->total.g - rest.g;
+    hist[frequent].h = job->total.h - rest.h;
+}
+
 static void subtract_feature(const trainer *t, gbdt_bin *parent, const gbdt_bin *child, int f)
 {
     size_t first = t->bin_offsets[f];
@@ -458,8 +652,13 @@ static void feature_pass_task(void *context, size_t k)
     trainer *t = job->t;
     int f = t->active[k];
 
-    if (job->out != NULL)
+    if (job->out != NULL && t->row_entries == NULL)
         feature_histogram(t, job, f);
+    if (job->out != NULL && t->row_entries != NULL) {
+        if (job->n_blocks > 1)
+            merge_feature_blocks(t, job, f);
+        fix_frequent_bin(t, job, f);
+    }
     if (job->larger != NULL)
         subtract_feature(t, job->larger, job->smaller, f);
     for (int j = 0; j < job->n_leaves; j++)
@@ -481,13 +680,18 @@ static void choose_split(const trainer *t, leaf *l, const gbdt_split *per_featur
 
 static void run_feature_pass(trainer *t, hist_job *job)
 {
+    if (job->out != NULL && t->row_entries != NULL)
+        build_row_wise(t, job);
+
     job->consecutive = job->out != NULL && job->begin == 0 && job->end == t->n_rows && t->n_sampled == t->n_rows &&
                        job->end - job->begin >= HIST_LANE_MIN_ROWS;
-    if (job->out != NULL && !job->consecutive)
+    if (job->out != NULL && !job->consecutive && t->row_entries == NULL)
         learn_pool_run(t->pool, (job->end - job->begin + ROW_BLOCK - 1) / ROW_BLOCK, gather_task, job);
 
     /* Waking the workers costs more than a tiny pass, which the calling thread then runs alone. */
-    size_t rows = job->out != NULL ? job->end - job->begin : 0;
+    size_t rows = 0;
+    if (job->out != NULL)
+        rows = t->row_entries == NULL ? job->end - job->begin : job->n_blocks * 256;
     size_t work = (rows + (size_t)job->n_leaves * 256) * (size_t)t->n_active;
     if (work < FEATURE_PASS_MIN_WORK) {
         for (int k = 0; k < t->n_active; k++)
@@ -558,6 +762,8 @@ static void partition_block_task(void *context, size_t block)
      * later row overwrites (or the last row fills with the same value).
      */
     for (size_t i = begin; i < end; i++) {
+        if (i + HIST_PREFETCH < end)
+            __builtin_prefetch(job->column + t->rows[i + HIST_PREFETCH]);
         uint32_t r = t->rows[i];
         size_t go = job->goes_left[job->column[r]];
         left[n_left] = r;
@@ -677,7 +883,8 @@ static void split_leaf(trainer *t, learn_tree *tree, int index)
     leaf *larger = smaller == &left ? &right : &left;
     smaller->hist = take_histogram(t);
     larger->hist = parent.hist;
-    hist_job job = {t, smaller->begin, smaller->end, smaller->hist, larger->hist, smaller->hist, {&left, &right}, 2, 0};
+    hist_job job = {.t = t, .begin = smaller->begin, .end = smaller->end, .out = smaller->hist,
+                    .larger = larger->hist, .smaller = smaller->hist, .leaves = {&left, &right}, .n_leaves = 2};
     run_feature_pass(t, &job);
     t->leaves[index] = left;
     t->leaves[t->n_leaves++] = right;
@@ -772,12 +979,12 @@ static void grow_tree(trainer *t, int iteration, learn_tree *tree)
     memset(root, 0, sizeof *root);
     root->end = t->n_sampled;
     root->hist = take_histogram(t);
-    hist_job build = {t, 0, t->n_sampled, root->hist, NULL, NULL, {NULL, NULL}, 0, 0};
+    hist_job build = {.t = t, .begin = 0, .end = t->n_sampled, .out = root->hist};
     run_feature_pass(t, &build);
     root->total = histogram_total(t, root->hist);
     root->bounds = (gbdt_bounds){-INFINITY, INFINITY, 0};
     t->n_leaves = 1;
-    hist_job search = {t, 0, 0, NULL, NULL, NULL, {root, NULL}, 1, 0};
+    hist_job search = {.t = t, .leaves = {root, NULL}, .n_leaves = 1};
     run_feature_pass(t, &search);
 
     while (t->n_leaves < t->params->max_leaves) {
@@ -942,6 +1149,102 @@ static ln_status allocate_trainer(trainer *t, ln_error *err)
     return LN_OK;
 }
 
+/*
+ * Row-wise histograms pay off when one leaf's histogram stays in a core's L2
+ * cache and most features are drawn for each tree, since a row's entries of
+ * features left out are added too. NOTE: the 0.75 is an estimate.
+ */
+static int builds_row_wise(const trainer *t)
+{
+    if (t->params->histograms != LN_HISTOGRAMS_AUTO)
+        return t->params->histograms == LN_HISTOGRAMS_ROW_WISE;
+    return t->total_bins * sizeof(gbdt_bin) <= ROW_HIST_MAX_BYTES && t->params->feature_subsample >= 0.75;
+}
+
+typedef struct row_entries_job {
+    trainer *t;
+    size_t *counts; /* per row, then turned into row_starts */
+} row_entries_job;
+
+static void frequent_bin_task(void *context, size_t f)
+{
+    trainer *t = ((row_entries_job *)context)->t;
+    const uint8_t *column = t->bins + f * t->n_rows;
+    size_t counts[256] = {0};
+
+    for (size_t r = 0; r < t->n_rows; r++)
+        counts[column[r]]++;
+    unsigned frequent = 0;
+    for (unsigned bin = 1; bin < 256; bin++)
+        if (counts[bin] > counts[frequent])
+            frequent = bin;
+    t->frequent_bins[f] = (uint8_t)frequent;
+}
+
+static void count_entries_task(void *context, size_t task)
+{
+    row_entries_job *job = context;
+    const trainer *t = job->t;
+    size_t begin = task * ROW_BLOCK;
+    size_t end = begin + ROW_BLOCK < t->n_rows ? begin + ROW_BLOCK : t->n_rows;
+
+    for (size_t r = begin; r < end; r++)
+        job->counts[r] = 0;
+    for (size_t f = 0; f < t->n_features; f++) {
+        const uint8_t *column = t->bins + f * t->n_rows;
+        uint8_t frequent = t->frequent_bins[f];
+        for (size_t r = begin; r < end; r++)
+            job->counts[r] += column[r] != frequent;
+    }
+}
+
+static void fill_entries_task(void *context, size_t task)
+{
+    trainer *t = ((row_entries_job *)context)->t;
+    size_t begin = task * ROW_BLOCK;
+    size_t end = begin + ROW_BLOCK < t->n_rows ? begin + ROW_BLOCK : t->n_rows;
+
+    for (size_t r = begin; r < end; r++) {
+        uint16_t *out = t->row_entries + t->row_starts[r];
+        for (size_t f = 0; f < t->n_features; f++) {
+            uint8_t bin = t->bins[f * t->n_rows + r];
+            if (bin != t->frequent_bins[f])
+                *out++ = (uint16_t)(t->bin_offsets[f] + bin);
+        }
+    }
+}
+
+/* Builds the row entries and the block buffers of row-wise histograms from the column-major bins. */
+static ln_status prepare_row_wise(trainer *t, ln_error *err)
+{
+    size_t n_tasks = (t->n_rows + ROW_BLOCK - 1) / ROW_BLOCK;
+    t->frequent_bins = malloc(t->n_features);
+    t->row_starts = malloc((t->n_rows + 1) * sizeof *t->row_starts);
+    t->block_hists = malloc(ROW_HIST_MAX_BLOCKS * t->total_bins * sizeof *t->block_hists);
+    t->block_totals = malloc(ROW_HIST_MAX_BLOCKS * sizeof *t->block_totals);
+    if (t->frequent_bins == NULL || t->row_starts == NULL || t->block_hists == NULL || t->block_totals == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory allocating row-wise histograms");
+
+    row_entries_job job = {t, t->row_starts};
+    learn_pool_run(t->pool, t->n_features, frequent_bin_task, &job);
+    learn_pool_run(t->pool, n_tasks, count_entries_task, &job);
+
+    /* Turn the per-row counts into starts, in place. */
+    size_t total = 0;
+    for (size_t r = 0; r < t->n_rows; r++) {
+        size_t count = t->row_starts[r];
+        t->row_starts[r] = total;
+        total += count;
+    }
+    t->row_starts[t->n_rows] = total;
+
+    t->row_entries = malloc((total ? total : 1) * sizeof *t->row_entries);
+    if (t->row_entries == NULL)
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory storing %zu row-wise bin entries", total);
+    learn_pool_run(t->pool, n_tasks, fill_entries_task, &job);
+    return LN_OK;
+}
+
 static void free_trainer(trainer *t)
 {
     free(t->bins);
@@ -951,6 +1254,11 @@ static void free_trainer(trainer *t)
     free(t->rows);
     free(t->scratch);
     free(t->active);
+    free(t->row_entries);
+    free(t->row_starts);
+    free(t->frequent_bins);
+    free(t->block_hists);
+    free(t->block_totals);
     free(t->hist_memory);
     free(t->free_hists);
     free(t->ordered);
@@ -1108,6 +1416,8 @@ ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_ta
         status = bin_table(model, train_columns, t.n_rows, 1, pool, &t.bins, err);
     if (status == LN_OK)
         status = allocate_trainer(&t, err);
+    if (status == LN_OK && builds_row_wise(&t))
+        status = prepare_row_wise(&t, err);
     if (status == LN_OK && valid != NULL && valid->n_rows > 0)
         status = prepare_validation(&t, valid, valid_labels, err);
     if (status != LN_OK)

@@ -37,6 +37,7 @@ void ln_train_params_default(ln_train_params *params)
     params->scale_pos_weight = 1.0;
     params->monotone = NULL;
     params->calibration = LN_CALIBRATION_NONE;
+    params->histograms = LN_HISTOGRAMS_AUTO;
 }
 
 ln_model *learn_model_new(ln_learner learner, size_t n_features, size_t n_outputs)
@@ -391,6 +392,9 @@ static ln_status check_params(const ln_train_params *p, ln_error *err)
                             p->early_stopping_rounds);
     if (!(p->linear_l2 >= 0 && isfinite(p->linear_l2)))
         return ln_error_set(err, LN_ERR_CONFIG, "linear_l2 is %g; expected a finite number >= 0", p->linear_l2);
+    if (p->histograms < LN_HISTOGRAMS_AUTO || p->histograms > LN_HISTOGRAMS_COLUMN_WISE)
+        return ln_error_set(err, LN_ERR_CONFIG, "histograms is %d; expected auto (0), row-wise (1) or column-wise (2)",
+                            (int)p->histograms);
     if (p->threads < 0 || p->threads > 1024)
         return ln_error_set(err, LN_ERR_CONFIG, "threads is %d; expected 0 (all cores) to 1024", p->threads);
     return check_objective_params(p, err);

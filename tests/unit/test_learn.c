@@ -404,10 +404,12 @@ static void early_stopping_keeps_best_iteration(void **state)
     free(valid_labels);
 }
 
-static char *train_and_save(const ln_table *table, const double *labels, int threads, size_t *size)
+static char *train_and_save(const ln_table *table, const double *labels, int threads, ln_histograms histograms,
+                            size_t *size)
 {
     ln_train_params params = small_params();
     params.threads = threads;
+    params.histograms = histograms;
     params.trees = 25;
     params.row_subsample = 0.8;
     params.feature_subsample = 0.75;
@@ -435,19 +437,83 @@ static void thread_count_gives_identical_file(void **state)
     double *labels;
     /* More rows than one partition block (16384) and enough for partial histograms, so parallel sums are exercised. */
     ln_table *table = xor_table(40000, &labels);
+    ln_histograms layouts[] = {LN_HISTOGRAMS_ROW_WISE, LN_HISTOGRAMS_COLUMN_WISE};
 
-    size_t size1, size2, size4;
-    char *one = train_and_save(table, labels, 1, &size1);
-    char *two = train_and_save(table, labels, 2, &size2);
-    char *four = train_and_save(table, labels, 4, &size4);
-    assert_int_equal(size1, size2);
-    assert_int_equal(size1, size4);
-    assert_memory_equal(one, two, size1);
-    assert_memory_equal(one, four, size1);
+    for (size_t i = 0; i < 2; i++) {
+        size_t size1, size2, size4;
+        char *one = train_and_save(table, labels, 1, layouts[i], &size1);
+        char *two = train_and_save(table, labels, 2, layouts[i], &size2);
+        char *four = train_and_save(table, labels, 4, layouts[i], &size4);
+        assert_int_equal(size1, size2);
+        assert_int_equal(size1, size4);
+        assert_memory_equal(one, two, size1);
+        assert_memory_equal(one, four, size1);
+        free(one);
+        free(two);
+        free(four);
+    }
 
-    free(one);
-    free(two);
-    free(four);
+    ln_table_free(table);
+    free(labels);
+}
+
+/* Trains 30 trees with one histogram layout and returns the training rows' scores. */
+static double *layout_scores(const ln_table *table, const double *labels, ln_histograms histograms,
+                             double row_subsample, double feature_subsample, int *n_trees)
+{
+    ln_train_params params = small_params();
+    params.trees = 30;
+    params.threads = 2;
+    params.histograms = histograms;
+    params.row_subsample = row_subsample;
+    params.feature_subsample = feature_subsample;
+    const char *features[] = {"x1", "x2", "noise", "group", "spike"};
+    ln_model *model = NULL;
+    ln_error err = {0};
+    assert_int_equal(ln_model_train(&params, table, labels, features, 5, NULL, NULL, &model, &err), LN_OK);
+
+    double *scores = malloc(table->n_rows * sizeof *scores);
+    assert_int_equal(ln_model_predict(model, table, scores, &err), LN_OK);
+    *n_trees = ln_model_tree_count(model);
+    ln_model_free(model);
+    return scores;
+}
+
+/*
+ * Row-wise histograms leave out each feature's most frequent bin and derive
+ * it from the leaf's sums; column-wise ones add every row. Both must give the
+ * same trees, so the scores agree up to the rounding of the sums.
+ */
+static void histogram_layouts_agree(void **state)
+{
+    (void)state;
+    lcg_state = 5;
+    double *labels;
+    ln_table *table = xor_table(30000, &labels);
+    ln_column *spike = add_column(table, "spike", LN_TYPE_FLOAT);
+    for (size_t i = 0; i < table->n_rows; i++) {
+        spike->values[i] = next_uniform() < 0.9 ? 0.0 : next_uniform();
+        if (spike->values[i] > 0.5)
+            labels[i] = 1.0 - labels[i];
+    }
+    double fractions[][2] = {{1.0, 1.0}, {0.8, 0.75}};
+
+    for (size_t k = 0; k < 2; k++) {
+        int row_trees, column_trees;
+        double *row = layout_scores(table, labels, LN_HISTOGRAMS_ROW_WISE, fractions[k][0], fractions[k][1],
+                                    &row_trees);
+        double *column = layout_scores(table, labels, LN_HISTOGRAMS_COLUMN_WISE, fractions[k][0], fractions[k][1],
+                                       &column_trees);
+        assert_int_equal(row_trees, 30);
+        assert_int_equal(column_trees, 30);
+        double largest = 0;
+        for (size_t i = 0; i < table->n_rows; i++)
+            largest = fmax(largest, fabs(row[i] - column[i]));
+        assert_true(largest < 1e-9);
+        free(row);
+        free(column);
+    }
+
     ln_table_free(table);
     free(labels);
 }
@@ -494,6 +560,10 @@ static void bad_input_is_rejected(void **state)
     params.learning_rate = NAN;
     assert_int_equal(ln_model_train(&params, table, labels, features, 1, NULL, NULL, &model, &err), LN_ERR_CONFIG);
     params.learning_rate = 0.1;
+    params.histograms = (ln_histograms)7;
+    assert_int_equal(ln_model_train(&params, table, labels, features, 1, NULL, NULL, &model, &err), LN_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "histograms"));
+    params.histograms = LN_HISTOGRAMS_AUTO;
     assert_null(model);
 
     /* Infinite values are ordinary extreme values for trees. */
@@ -602,6 +672,7 @@ int main(void)
         cmocka_unit_test(xor_is_fitted),
         cmocka_unit_test(early_stopping_keeps_best_iteration),
         cmocka_unit_test(thread_count_gives_identical_file),
+        cmocka_unit_test(histogram_layouts_agree),
         cmocka_unit_test(bad_input_is_rejected),
         cmocka_unit_test(validation_categories_match_by_string),
         cmocka_unit_test(constant_feature_predicts_base_rate),
