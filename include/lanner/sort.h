@@ -1,5 +1,5 @@
 /*
- * Sorting of doubles in linear time.
+ * Sorting of doubles in linear time: in place, or as an order of row indices.
  */
 #ifndef LANNER_SORT_H
 #define LANNER_SORT_H
@@ -17,6 +17,13 @@ extern "C" {
  * values keep their order.
  */
 void ln_sort_doubles(double *values, double *scratch, unsigned char *labels, unsigned char *label_scratch, size_t n);
+
+/*
+ * Returns a new array of the row indices 0..n-1 ordered by descending score,
+ * equal scores keeping their row order (-0.0 equals 0.0), or NULL when out
+ * of memory. The caller frees it. Scores must not be NaN. O(n) radix sort.
+ */
+size_t *ln_order_descending(const double *scores, size_t n);
 
 #ifdef __cplusplus
 }

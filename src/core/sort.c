@@ -1,9 +1,11 @@
 /*
- * An LSD radix sort of doubles, for the quantiles of profiles and the bin
- * edges of the tree learner.
+ * LSD radix sorts of doubles: in place, for the quantiles of profiles and
+ * the bin edges of the tree learner, and as a row order, for the ranking
+ * metrics and the threshold search.
  */
 #include <assert.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lanner/sort.h"
@@ -31,8 +33,7 @@ static double key_value(uint64_t key)
 #define RADIX_PASSES 6
 #define RADIX_SIZE (1u << RADIX_BITS)
 
-void ln_sort_doubles(double *values, double *scratch, unsigned char *labels, unsigned char *label_scratch,
-                           size_t n)
+void ln_sort_doubles(double *values, double *scratch, unsigned char *labels, unsigned char *label_scratch, size_t n)
 {
     static_assert(sizeof(double) == sizeof(uint64_t), "keys reuse the arrays of doubles");
     uint32_t counts[RADIX_PASSES][RADIX_SIZE];
@@ -90,4 +91,67 @@ void ln_sort_doubles(double *values, double *scratch, unsigned char *labels, uns
         values[i] = key_value(from[i]);
     if (labels != NULL && labels_from != labels)
         memcpy(labels, labels_from, n);
+}
+
+typedef struct keyed_row {
+    uint64_t key;
+    size_t row;
+} keyed_row;
+
+/* Maps a score to a key whose unsigned order is the descending numeric order, with -0.0 tied to 0.0. */
+static uint64_t descending_key(double score)
+{
+    return ~order_key(score + 0.0);
+}
+
+size_t *ln_order_descending(const double *scores, size_t n)
+{
+    if (n > SIZE_MAX / (2 * sizeof(keyed_row)))
+        return NULL;
+
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    keyed_row *rows = malloc((n ? n : 1) * sizeof *rows);
+    keyed_row *spare = malloc((n ? n : 1) * sizeof *spare);
+    size_t (*counts)[RADIX_SIZE] = calloc(RADIX_PASSES, sizeof *counts);
+    if (order == NULL || rows == NULL || spare == NULL || counts == NULL) {
+        free(order);
+        order = NULL;
+        goto done;
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        rows[i].key = descending_key(scores[i]);
+        rows[i].row = i;
+        for (int pass = 0; pass < RADIX_PASSES; pass++)
+            counts[pass][(rows[i].key >> (pass * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
+    }
+
+    for (int pass = 0; pass < RADIX_PASSES; pass++) {
+        size_t *count = counts[pass];
+        int shift = RADIX_BITS * pass;
+
+        /* A digit that is the same in every key leaves the order unchanged, so its pass is skipped. */
+        if (n == 0 || count[(rows[0].key >> shift) & (RADIX_SIZE - 1)] == n)
+            continue;
+
+        size_t offset = 0;
+        for (size_t digit = 0; digit < RADIX_SIZE; digit++) {
+            size_t c = count[digit];
+            count[digit] = offset;
+            offset += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            spare[count[(rows[i].key >> shift) & (RADIX_SIZE - 1)]++] = rows[i];
+        keyed_row *swap = rows;
+        rows = spare;
+        spare = swap;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = rows[i].row;
+
+done:
+    free(rows);
+    free(spare);
+    free(counts);
+    return order;
 }

@@ -32,7 +32,7 @@ double ln_roc_auc(const double *scores, const double *labels, size_t n)
     if (n == 0 || !valid_scored_rows(scores, labels, n, &positives) || positives == 0 || positives == n)
         return NAN;
 
-    size_t *order = outcome_order_descending(scores, n);
+    size_t *order = ln_order_descending(scores, n);
     if (order == NULL)
         return NAN;
 
@@ -69,7 +69,7 @@ double ln_average_precision(const double *scores, const double *labels, size_t n
     if (n == 0 || !valid_scored_rows(scores, labels, n, &positives) || positives == 0)
         return NAN;
 
-    size_t *order = outcome_order_descending(scores, n);
+    size_t *order = ln_order_descending(scores, n);
     if (order == NULL)
         return NAN;
 

@@ -8,13 +8,7 @@
 #include <stddef.h>
 
 #include "lanner/metrics.h"
-
-/*
- * Returns a new array of the row indices 0..n-1 ordered by descending score,
- * equal scores keeping their row order (-0.0 equals 0.0), or NULL when out
- * of memory. The caller frees it. Scores must not be NaN. O(n) radix sort.
- */
-size_t *outcome_order_descending(const double *scores, size_t n);
+#include "lanner/sort.h"
 
 /* Compensated (Neumaier) sum, so long totals of money keep their cents. */
 typedef struct outcome_sum {

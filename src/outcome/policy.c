@@ -181,7 +181,7 @@ ln_status ln_policy_search(const double *scores, const double *labels, const ln_
         return status;
 
     search s = {0};
-    size_t *order = outcome_order_descending(scores, n);
+    size_t *order = ln_order_descending(scores, n);
     if (order == NULL || !search_alloc(&s, n, n_actions)) {
         free(order);
         search_free(&s);

@@ -58,7 +58,7 @@ ln_status ln_threshold_search(const double *scores, const double *labels, const 
     if (status != LN_OK)
         return status;
 
-    size_t *order = outcome_order_descending(scores, n);
+    size_t *order = ln_order_descending(scores, n);
     if (order == NULL)
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory sorting %zu scores", n);
 
