@@ -475,12 +475,15 @@ static void feature_histogram(const trainer *t, const hist_job *job, int f)
 static void plan_row_blocks(hist_job *job)
 {
     size_t count = job->end - job->begin;
-    size_t block = ROW_HIST_MIN_BLOCK;
+    size_t n_blocks = count / ROW_HIST_MIN_BLOCK;
 
-    if (block * ROW_HIST_MAX_BLOCKS < count)
-        block = (count + ROW_HIST_MAX_BLOCKS - 1) / ROW_HIST_MAX_BLOCKS;
-    job->block_rows = block;
-    job->n_blocks = count > 0 ? (count + block - 1) / block : 1;
+    /* Blocks of equal size, so that each thread gets about the same work. */
+    if (n_blocks < 1)
+        n_blocks = 1;
+    if (n_blocks > ROW_HIST_MAX_BLOCKS)
+        n_blocks = ROW_HIST_MAX_BLOCKS;
+    job->block_rows = count > 0 ? (count + n_blocks - 1) / n_blocks : 1;
+    job->n_blocks = count > 0 ? (count + job->block_rows - 1) / job->block_rows : 1;
 }
 
 static gbdt_bin *block_histogram(const trainer *t, const hist_job *job, size_t block)
