@@ -1,83 +1,86 @@
 #!/usr/bin/python3
 """Compare lanner's L2-regression trees with XGBoost (hist) on the Ames housing data.
 
-The target is log(Sale_Price), as is usual for this right-skewed price. The script writes one seeded
-random 60/20/20 split to CSV, trains lanner (through bench_train) and XGBoost with the same settings
-(300 rounds, 31 leaves, learning rate 0.05, 255 bins, L2 1, patience 50 on the validation part) and
-prints the test RMSE of each, on the log scale and in dollars.
+The target is log(Sale_Price), as is usual for this right-skewed price. For each seed 1..N the script
+writes a seeded random 60/20/20 split to CSV, trains lanner (through bench_train) and XGBoost on the
+train part with early stopping on the validation part, and prints the test RMSE of each on the log
+scale and in dollars. It then prints the mean RMSE of each tool, the mean difference (lanner minus
+XGBoost) with its standard deviation over the splits, and the max |difference|. With --seeds 1 the
+output is the old single split (seed 1).
 
-usage: bench/compare_regression.py BENCH_TRAIN_BINARY [DATA_DIR] [--threads N]
+usage: bench/compare_regression.py BENCH_TRAIN_BINARY [DATA_DIR] [--threads N] [--seeds N]
+                                   [--min-data N] [--one-hot]
+
+The settings are those of bench/compare.py, whose docstring lists what is matched and what cannot
+be. For regression the base score of both tools is the mean training label (XGBoost 1.7's default
+is 0.5), and early stopping watches the validation squared error (XGBoost: RMSE, which has the same
+best round).
 """
 import os
-import subprocess
 import sys
-import json
 
-import numpy as np
-import pandas as pd
-import xgboost as xgb
+# Importing compare.py would otherwise leave a __pycache__ folder in bench/.
+sys.dont_write_bytecode = True
 
-SETTINGS = dict(trees=300, leaves=31, lr=0.05, bins=255, min_data=20, l2=1.0, early_stop=50)
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from compare import (SETTINGS, lanner_command, one_hot, parse_args, print_summary,  # noqa: E402
+                     run_lanner, split, write_parts, xgb, xgb_features, xgb_params)
+
+LABEL = "log_price"
+
+
+def run_xgboost(parts, threads):
+    """Train XGBoost on the train part and return the test predictions and the trees kept."""
+    xt, xv, xs = xgb_features(parts, LABEL)
+    yt, yv = parts[0][LABEL].to_numpy(), parts[1][LABEL].to_numpy()
+    model = xgb.XGBRegressor(eval_metric="rmse", **xgb_params(SETTINGS, threads, float(yt.mean())))
+    model.fit(xt, yt, eval_set=[(xv, yv)], verbose=False)
+    return model.predict(xs), model.best_iteration + 1
 
 
 def main():
-    args = sys.argv[1:]
-    binary = args[0]
-    data_dir = args[1] if len(args) > 1 and not args[1].startswith("--") else "/work/shared/data"
-    threads = int(args[args.index("--threads") + 1]) if "--threads" in args else 2
-    path = os.path.join(data_dir, "ames.csv")
+    parser = parse_args("Compare lanner with XGBoost on the Ames housing data, target log(Sale_Price).")
+    args = parser.parse_args()
+    if args.seeds < 1:
+        parser.error(f"--seeds is {args.seeds}; expected at least 1")
+    SETTINGS["min_data"] = args.min_data
+    path = os.path.join(args.data_dir, "ames.csv")
     if not os.path.exists(path):
-        sys.exit(f"{path} not found")
+        parser.error(f"{path} not found; give the folder of ames.csv as DATA_DIR")
 
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    frame["log_price"] = np.log(frame.pop("Sale_Price"))
-    order = np.random.RandomState(1).permutation(len(frame))
-    a, b = int(len(frame) * 0.6), int(len(frame) * 0.8)
-    parts = [frame.iloc[order[:a]], frame.iloc[order[a:b]], frame.iloc[order[b:]]]
-    work = os.environ.get("TMPDIR", "/tmp") + "/lanner-compare-regression"
+    frame[LABEL] = np.log(frame.pop("Sale_Price"))
+    work = os.path.join(os.environ.get("TMPDIR", "/tmp"), "lanner-compare-regression")
     os.makedirs(work, exist_ok=True)
-    paths = []
-    for part, suffix in zip(parts, ("train", "valid", "test")):
-        paths.append(os.path.join(work, f"ames_{suffix}.csv"))
-        part.to_csv(paths[-1], index=False)
+    print(f"lanner min_data_in_leaf {args.min_data}, {'one-hot categories, ' if args.one_hot else ''}"
+          f"{args.threads} threads, seeds 1..{args.seeds}, XGBoost {xgb.__version__}")
+    print(f"{'data set':22} {'seed':>4} {'lanner RMSE':>11} {'ref RMSE':>8} {'diff':>7} {'lanner $':>8} "
+          f"{'ref $':>8} {'trees':>9}")
 
-    scores_path = os.path.join(work, "lanner_scores.txt")
-    command = [binary, "--train", paths[0], "--valid", paths[1], "--test", paths[2], "--label", "log_price",
-               "--objective", "regression", "--threads", str(threads), "--trees", str(SETTINGS["trees"]),
-               "--leaves", str(SETTINGS["leaves"]), "--lr", str(SETTINGS["lr"]), "--bins", str(SETTINGS["bins"]),
-               "--min-data", str(SETTINGS["min_data"]), "--l2", str(SETTINGS["l2"]),
-               "--early-stop", str(SETTINGS["early_stop"]), "--scores", scores_path]
-    mine = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
-    lanner_pred = np.loadtxt(scores_path)
+    mine_rmse, ref_rmse = [], []
+    for seed in range(1, args.seeds + 1):
+        parts = split(frame, seed)
+        if args.one_hot:
+            parts = one_hot(parts, LABEL)
+        paths = write_parts(parts, work, "ames")
+        command = lanner_command(args.binary, paths, LABEL, args.threads, SETTINGS) + ["--objective", "regression"]
+        report, mine = run_lanner(command, os.path.join(work, "lanner_scores.txt"))
+        ref, ref_trees = run_xgboost(parts, args.threads)
+        y = parts[2][LABEL].to_numpy()
 
-    categories = {c: sorted(parts[0][c].dropna().astype(str).unique())
-                  for c in frame.columns if frame[c].dtype == object}
+        def rmse(prediction):
+            return float(np.sqrt(np.mean((prediction - y) ** 2)))
 
-    def features(part):
-        x = part.drop(columns=["log_price"]).copy()
-        for column, levels in categories.items():
-            x[column] = pd.Categorical(x[column], categories=levels)
-        return x, part["log_price"].to_numpy()
+        def dollars(prediction):
+            return float(np.sqrt(np.mean((np.exp(prediction) - np.exp(y)) ** 2)))
 
-    (xt, yt), (xv, yv), (xs, ys) = (features(p) for p in parts)
-    model = xgb.XGBRegressor(
-        tree_method="hist", grow_policy="lossguide", max_leaves=SETTINGS["leaves"], max_depth=0,
-        learning_rate=SETTINGS["lr"], n_estimators=SETTINGS["trees"], max_bin=SETTINGS["bins"],
-        reg_lambda=SETTINGS["l2"], min_child_weight=1e-3, enable_categorical=True, max_cat_to_onehot=1,
-        early_stopping_rounds=SETTINGS["early_stop"], n_jobs=threads, random_state=7)
-    model.fit(xt, yt, eval_set=[(xv, yv)], verbose=False)
-    xgb_pred = model.predict(xs)
-
-    def rmse(prediction):
-        return float(np.sqrt(np.mean((prediction - ys) ** 2)))
-
-    def dollars(prediction):
-        return float(np.sqrt(np.mean((np.exp(prediction) - np.exp(ys)) ** 2)))
-
-    print(f"ames log(Sale_Price) test RMSE: lanner {rmse(lanner_pred):.4f} ({mine['trees']} trees), "
-          f"XGBoost {xgb.__version__} {rmse(xgb_pred):.4f} ({model.best_iteration + 1} trees), "
-          f"difference {rmse(lanner_pred) - rmse(xgb_pred):+.4f}")
-    print(f"in dollars: lanner {dollars(lanner_pred):,.0f}, XGBoost {dollars(xgb_pred):,.0f}")
+        mine_rmse.append(rmse(mine))
+        ref_rmse.append(rmse(ref))
+        trees = f"{report['trees']}/{ref_trees}"
+        print(f"{'ames':22} {seed:4d} {rmse(mine):11.4f} {rmse(ref):8.4f} {rmse(mine) - rmse(ref):+7.4f} "
+              f"{dollars(mine):8,.0f} {dollars(ref):8,.0f} {trees:>9}", flush=True)
+    print_summary([("ames", mine_rmse, ref_rmse)], "RMSE", False, "XGBoost")
 
 
 if __name__ == "__main__":
