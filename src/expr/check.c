@@ -97,7 +97,7 @@ __attribute__((noinline)) static value_type type_error(checker *c, const expr_no
     default: snprintf(operator_name, sizeof operator_name, "arithmetic"); break;
     }
     ln_error_set(c->err, LN_ERR_CONFIG,
-                 "type error at column %zu of expression '%s': %s needs %s, but %s is a string%s", at->offset + 1,
+                 "type error at character %zu of expression '%s': %s needs %s, but %s is a string%s", at->offset + 1,
                  quoted, operator_name, needs, operand,
                  strcmp(needs, "conditions") == 0 ? "; compare it with a value, e.g. country == 'US'" : "");
     return TYPE_ERROR;
@@ -128,7 +128,7 @@ __attribute__((noinline)) static value_type compare_type_error(checker *c, const
     expr_quote_text(c->expr, quoted, sizeof quoted);
     describe_string(string_side, c->table, operand, sizeof operand);
     ln_error_set(c->err, LN_ERR_CONFIG,
-                 "type error at column %zu of expression '%s': '%s' compares %s with a number; put the number in quotes "
+                 "type error at character %zu of expression '%s': '%s' compares %s with a number; put the number in quotes "
                  "to compare strings, e.g. '12'",
                  node->offset + 1, quoted, expr_op_symbol(node->op), operand);
     return TYPE_ERROR;
@@ -162,7 +162,7 @@ static value_type check_column(checker *c, const expr_node *node)
     expr_quote_text(c->expr, quoted, sizeof quoted);
     if (closest != NULL)
         snprintf(suggestion, sizeof suggestion, "; did you mean '%.200s'?", closest);
-    ln_error_set(c->err, LN_ERR_CONFIG, "unknown column '%.200s' at column %zu of expression '%s'%s", node->text,
+    ln_error_set(c->err, LN_ERR_CONFIG, "unknown column '%.200s' at character %zu of expression '%s'%s", node->text,
                  node->offset + 1, quoted, suggestion);
     return TYPE_ERROR;
 }

@@ -132,7 +132,7 @@ static void *fail(parser *p, ln_status status, size_t offset, const char *format
     va_start(args, format);
     vsnprintf(detail, sizeof detail, format, args);
     va_end(args);
-    p->status = ln_error_set(p->err, status, "column %zu: %s", offset + 1, detail);
+    p->status = ln_error_set(p->err, status, "character %zu: %s", offset + 1, detail);
     return NULL;
 }
 
@@ -562,7 +562,7 @@ static expr_node *parse_call(parser *p, token name)
         char found[80];
         describe(p, &p->current, found, sizeof found);
         fail(p, LN_ERR_PARSE, p->current.start,
-             "expected ',' or ')' in the arguments of %s() opened at column %zu, found %s", functions[f].name,
+             "expected ',' or ')' in the arguments of %s() opened at character %zu, found %s", functions[f].name,
              open + 1, found);
         goto done;
     }
@@ -644,7 +644,7 @@ static expr_node *parse_primary(parser *p)
         if (p->current.kind != TOKEN_RPAREN) {
             char found[80];
             describe(p, &p->current, found, sizeof found);
-            return fail(p, LN_ERR_PARSE, p->current.start, "expected ')' to close '(' at column %zu, found %s",
+            return fail(p, LN_ERR_PARSE, p->current.start, "expected ')' to close '(' at character %zu, found %s",
                         t.start + 1, found);
         }
         p->nesting--;

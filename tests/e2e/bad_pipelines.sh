@@ -35,7 +35,7 @@ write_pipeline loans.csv Class bad "int_rat > 20"
 expect_exit 2 "unknown column 'int_rat'.*int_rate" "$LANNER" run "$SCRATCH/p.yaml" --quiet
 
 write_pipeline loans.csv Class bad "int_rate >"
-expect_exit 2 'column [0-9]+' "$LANNER" run "$SCRATCH/p.yaml" --quiet
+expect_exit 2 'character [0-9]+' "$LANNER" run "$SCRATCH/p.yaml" --quiet
 
 write_pipeline loans.csv Class nonexistent
 expect_exit 2 "never occurs" "$LANNER" run "$SCRATCH/p.yaml" --quiet

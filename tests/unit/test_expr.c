@@ -490,107 +490,107 @@ static void test_text_is_kept(void **state)
 static void test_parse_error_messages(void **state)
 {
     (void)state;
-    expect_parse_error("amount * ", LN_ERR_PARSE, "column 10: expected an operand after '*', found end of expression");
+    expect_parse_error("amount * ", LN_ERR_PARSE, "character 10: expected an operand after '*', found end of expression");
     expect_parse_error("price * amount *", LN_ERR_PARSE,
-                       "column 17: expected an operand after '*', found end of expression");
-    expect_parse_error("", LN_ERR_PARSE, "column 1: the expression is empty");
-    expect_parse_error("   ", LN_ERR_PARSE, "column 4: the expression is empty");
-    expect_parse_error("(a + b", LN_ERR_PARSE, "column 7: expected ')' to close '(' at column 1, found end of expression");
-    expect_parse_error("a + )", LN_ERR_PARSE, "column 5: expected an operand after '+', found ')'");
-    expect_parse_error("a)", LN_ERR_PARSE, "column 2: found ')' without a matching '('");
-    expect_parse_error("a b", LN_ERR_PARSE, "column 3: expected an operator or end of expression, found 'b'");
-    expect_parse_error("a == == b", LN_ERR_PARSE, "column 6: expected an operand after '==', found '=='");
+                       "character 17: expected an operand after '*', found end of expression");
+    expect_parse_error("", LN_ERR_PARSE, "character 1: the expression is empty");
+    expect_parse_error("   ", LN_ERR_PARSE, "character 4: the expression is empty");
+    expect_parse_error("(a + b", LN_ERR_PARSE, "character 7: expected ')' to close '(' at character 1, found end of expression");
+    expect_parse_error("a + )", LN_ERR_PARSE, "character 5: expected an operand after '+', found ')'");
+    expect_parse_error("a)", LN_ERR_PARSE, "character 2: found ')' without a matching '('");
+    expect_parse_error("a b", LN_ERR_PARSE, "character 3: expected an operator or end of expression, found 'b'");
+    expect_parse_error("a == == b", LN_ERR_PARSE, "character 6: expected an operand after '==', found '=='");
     expect_parse_error("a < b < c", LN_ERR_PARSE,
-                       "column 7: comparisons cannot be chained; join them with 'and', e.g. 'a < b and b < c'");
+                       "character 7: comparisons cannot be chained; join them with 'and', e.g. 'a < b and b < c'");
     expect_parse_error("country == 'US", LN_ERR_PARSE,
-                       "column 12: unterminated string: expected a closing ', found end of expression");
+                       "character 12: unterminated string: expected a closing ', found end of expression");
     expect_parse_error("\"abc", LN_ERR_PARSE,
-                       "column 1: unterminated string: expected a closing \", found end of expression");
+                       "character 1: unterminated string: expected a closing \", found end of expression");
     expect_parse_error("'abc\\", LN_ERR_PARSE,
-                       "column 1: unterminated string: expected a closing ', found end of expression");
+                       "character 1: unterminated string: expected a closing ', found end of expression");
     expect_parse_error("`order total + 1", LN_ERR_PARSE,
-                       "column 1: unterminated backquoted name: expected a closing '`', found end of expression");
-    expect_parse_error("`` + 1", LN_ERR_PARSE, "column 1: empty column name in backquotes");
+                       "character 1: unterminated backquoted name: expected a closing '`', found end of expression");
+    expect_parse_error("`` + 1", LN_ERR_PARSE, "character 1: empty column name in backquotes");
     expect_parse_error("'a\\nb'", LN_ERR_PARSE,
-                       "column 3: invalid escape '\\n' in a string: only \\\\, \\' and \\\" are escapes; write a "
+                       "character 3: invalid escape '\\n' in a string: only \\\\, \\' and \\\" are escapes; write a "
                        "backslash as \\\\");
-    expect_parse_error("1e + 2", LN_ERR_PARSE, "column 1: invalid number '1e': expected digits after the exponent");
+    expect_parse_error("1e + 2", LN_ERR_PARSE, "character 1: invalid number '1e': expected digits after the exponent");
     expect_parse_error("x + 3abc", LN_ERR_PARSE,
-                       "column 5: invalid number '3abc'; a column name must start with a letter or '_', or be "
+                       "character 5: invalid number '3abc'; a column name must start with a letter or '_', or be "
                        "written in backquotes");
-    expect_parse_error("1e999", LN_ERR_PARSE, "column 1: number '1e999' is too large for a double");
-    expect_parse_error("a $ b", LN_ERR_PARSE, "column 3: unexpected character '$'");
-    expect_parse_error("a & b", LN_ERR_PARSE, "column 3: unexpected character '&'; write '&&' or 'and'");
-    expect_parse_error("a | b", LN_ERR_PARSE, "column 3: unexpected character '|'; write '||' or 'or'");
+    expect_parse_error("1e999", LN_ERR_PARSE, "character 1: number '1e999' is too large for a double");
+    expect_parse_error("a $ b", LN_ERR_PARSE, "character 3: unexpected character '$'");
+    expect_parse_error("a & b", LN_ERR_PARSE, "character 3: unexpected character '&'; write '&&' or 'and'");
+    expect_parse_error("a | b", LN_ERR_PARSE, "character 3: unexpected character '|'; write '||' or 'or'");
     expect_parse_error("prix\xc3\xa9 > 1", LN_ERR_PARSE,
-                       "column 5: unexpected byte 0xC3; write a column name with other characters in backquotes, "
+                       "character 5: unexpected byte 0xC3; write a column name with other characters in backquotes, "
                        "e.g. `prix total`");
     expect_parse_error("foo(1)", LN_ERR_PARSE,
-                       "column 1: unknown function 'foo'; the functions are if, abs, min, max, log, exp and "
+                       "character 1: unknown function 'foo'; the functions are if, abs, min, max, log, exp and "
                        "is_missing");
-    expect_parse_error("if(1, 2)", LN_ERR_PARSE, "column 1: if() takes 3 arguments, found 2");
-    expect_parse_error("abs()", LN_ERR_PARSE, "column 1: abs() takes 1 argument, found 0");
-    expect_parse_error("1 + min(1)", LN_ERR_PARSE, "column 5: min() takes 2 or more arguments, found 1");
+    expect_parse_error("if(1, 2)", LN_ERR_PARSE, "character 1: if() takes 3 arguments, found 2");
+    expect_parse_error("abs()", LN_ERR_PARSE, "character 1: abs() takes 1 argument, found 0");
+    expect_parse_error("1 + min(1)", LN_ERR_PARSE, "character 5: min() takes 2 or more arguments, found 1");
     expect_parse_error("max(1, 2", LN_ERR_PARSE,
-                       "column 9: expected ',' or ')' in the arguments of max() opened at column 4, found end of "
+                       "character 9: expected ',' or ')' in the arguments of max() opened at character 4, found end of "
                        "expression");
-    expect_parse_error("max(1, )", LN_ERR_PARSE, "column 8: expected an operand after ',', found ')'");
+    expect_parse_error("max(1, )", LN_ERR_PARSE, "character 8: expected an operand after ',', found ')'");
     expect_parse_error("abs(1 2)", LN_ERR_PARSE,
-                       "column 7: expected ',' or ')' in the arguments of abs() opened at column 4, found '2'");
+                       "character 7: expected ',' or ')' in the arguments of abs() opened at character 4, found '2'");
 }
 
 static void test_lone_operators_rejected(void **state)
 {
     (void)state;
-    expect_parse_error("*", LN_ERR_PARSE, "column 1: expected an operand, found '*'");
-    expect_parse_error("+", LN_ERR_PARSE, "column 2: expected an operand after '+', found end of expression");
-    expect_parse_error("==", LN_ERR_PARSE, "column 1: expected an operand, found '=='");
-    expect_parse_error("and", LN_ERR_PARSE, "column 1: expected an operand, found 'and'");
-    expect_parse_error("not", LN_ERR_PARSE, "column 4: expected an operand after 'not', found end of expression");
-    expect_parse_error("(", LN_ERR_PARSE, "column 2: expected an operand after '(', found end of expression");
-    expect_parse_error(")", LN_ERR_PARSE, "column 1: expected an operand, found ')'");
-    expect_parse_error(",", LN_ERR_PARSE, "column 1: expected an operand, found ','");
-    expect_parse_error("()", LN_ERR_PARSE, "column 2: expected an operand after '(', found ')'");
-    expect_parse_error(".", LN_ERR_PARSE, "column 1: unexpected character '.'");
+    expect_parse_error("*", LN_ERR_PARSE, "character 1: expected an operand, found '*'");
+    expect_parse_error("+", LN_ERR_PARSE, "character 2: expected an operand after '+', found end of expression");
+    expect_parse_error("==", LN_ERR_PARSE, "character 1: expected an operand, found '=='");
+    expect_parse_error("and", LN_ERR_PARSE, "character 1: expected an operand, found 'and'");
+    expect_parse_error("not", LN_ERR_PARSE, "character 4: expected an operand after 'not', found end of expression");
+    expect_parse_error("(", LN_ERR_PARSE, "character 2: expected an operand after '(', found end of expression");
+    expect_parse_error(")", LN_ERR_PARSE, "character 1: expected an operand, found ')'");
+    expect_parse_error(",", LN_ERR_PARSE, "character 1: expected an operand, found ','");
+    expect_parse_error("()", LN_ERR_PARSE, "character 2: expected an operand after '(', found ')'");
+    expect_parse_error(".", LN_ERR_PARSE, "character 1: unexpected character '.'");
 }
 
 static void test_unknown_column_suggestion(void **state)
 {
     (void)state;
     expect_check_error("amout > 5",
-                       "unknown column 'amout' at column 1 of expression 'amout > 5'; did you mean 'amount'?");
+                       "unknown column 'amout' at character 1 of expression 'amout > 5'; did you mean 'amount'?");
     expect_check_error("amount > 5 and Account_Age_Day < 3",
-                       "unknown column 'Account_Age_Day' at column 16 of expression 'amount > 5 and "
+                       "unknown column 'Account_Age_Day' at character 16 of expression 'amount > 5 and "
                        "Account_Age_Day < 3'; did you mean 'account_age_days'?");
-    expect_check_error("velocity > 5", "unknown column 'velocity' at column 1 of expression 'velocity > 5'");
+    expect_check_error("velocity > 5", "unknown column 'velocity' at character 1 of expression 'velocity > 5'");
 }
 
 static void test_type_errors(void **state)
 {
     (void)state;
     expect_check_error("billing_country + 1",
-                       "type error at column 17 of expression 'billing_country + 1': arithmetic needs numbers, but "
+                       "type error at character 17 of expression 'billing_country + 1': arithmetic needs numbers, but "
                        "category column 'billing_country' is a string");
     expect_check_error("billing_country == 1",
-                       "type error at column 17 of expression 'billing_country == 1': '==' compares category column "
+                       "type error at character 17 of expression 'billing_country == 1': '==' compares category column "
                        "'billing_country' with a number; put the number in quotes to compare strings, e.g. '12'");
     expect_check_error("amount > '500'",
-                       "type error at column 8 of expression 'amount > '500'': '>' compares the string '500' with a "
+                       "type error at character 8 of expression 'amount > '500'': '>' compares the string '500' with a "
                        "number; put the number in quotes to compare strings, e.g. '12'");
     expect_check_error("note and amount > 1",
-                       "type error at column 6 of expression 'note and amount > 1': 'and' needs conditions, but text "
+                       "type error at character 6 of expression 'note and amount > 1': 'and' needs conditions, but text "
                        "column 'note' is a string; compare it with a value, e.g. country == 'US'");
     expect_check_error("not billing_country",
-                       "type error at column 1 of expression 'not billing_country': 'not' needs conditions, but "
+                       "type error at character 1 of expression 'not billing_country': 'not' needs conditions, but "
                        "category column 'billing_country' is a string; compare it with a value, e.g. country == 'US'");
     expect_check_error("-billing_country",
-                       "type error at column 1 of expression '-billing_country': unary '-' needs numbers, but "
+                       "type error at character 1 of expression '-billing_country': unary '-' needs numbers, but "
                        "category column 'billing_country' is a string");
     expect_check_error("abs(note)",
-                       "type error at column 1 of expression 'abs(note)': abs() needs numbers, but text column 'note' "
+                       "type error at character 1 of expression 'abs(note)': abs() needs numbers, but text column 'note' "
                        "is a string");
     expect_check_error("if(amount > 1, 'yes', 0)",
-                       "type error at column 1 of expression 'if(amount > 1, 'yes', 0)': if() needs numbers, but the "
+                       "type error at character 1 of expression 'if(amount > 1, 'yes', 0)': if() needs numbers, but the "
                        "string 'yes' is a string");
     expect_check_error("billing_country",
                        "expression 'billing_country' gives category column 'billing_country', but a rule or payoff "
@@ -625,7 +625,7 @@ static void test_nesting_limit(void **state)
     text[n] = '\0';
     assert_int_equal(ln_expr_parse(text, &expr, &err), LN_ERR_LIMIT);
     assert_string_equal(err.message,
-                        "column 257: expression nests deeper than 256 levels of parentheses, calls and prefix "
+                        "character 257: expression nests deeper than 256 levels of parentheses, calls and prefix "
                         "operators");
 
     n = 0;
@@ -757,7 +757,7 @@ static void test_random_inputs_fail_cleanly(void **state)
         ln_status status = ln_expr_parse(text, &expr, &err);
         if (status != LN_OK) {
             assert_int_equal(status, LN_ERR_PARSE);
-            assert_true(strncmp(err.message, "column ", 7) == 0);
+            assert_true(strncmp(err.message, "character ", 10) == 0);
             continue;
         }
         parsed++;
