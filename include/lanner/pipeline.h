@@ -87,9 +87,14 @@ typedef struct ln_pipeline {
 
     char *name;
 
-    /* Data source: exactly one of csv and sqlite; query goes with sqlite. Paths resolved against dir. */
+    /*
+     * Data source: exactly one of a CSV file and a database, which is an
+     * SQLite file (data.sqlite) or a PostgreSQL URL (data.postgres, told
+     * apart by its postgres:// or postgresql:// scheme). A database needs
+     * data_query. Paths are resolved against dir.
+     */
     char *data_csv;
-    char *data_sqlite;
+    char *data_database;
     char *data_query;
     ln_load_options load;
     char **schema_names; /* data.schema overrides, n_schema entries */

@@ -150,11 +150,10 @@ static ln_status read_data(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline, 
     if (status == LN_OK)
         status = read_optional_string(doc, data, "csv", &pipeline->data_csv, err);
     if (status == LN_OK)
-        status = read_optional_string(doc, data, "sqlite", &pipeline->data_sqlite, err);
-    /* A postgres: URL shares data_sqlite; run.c's load_data tells them apart by the URL scheme. */
-    if (status == LN_OK && pipeline->data_sqlite == NULL)
-        status = read_optional_string(doc, data, "postgres", &pipeline->data_sqlite, err);
-    if (status == LN_OK && ydoc_get(doc, data, "postgres") != NULL && !ln_postgres_is_url(pipeline->data_sqlite))
+        status = read_optional_string(doc, data, "sqlite", &pipeline->data_database, err);
+    if (status == LN_OK && pipeline->data_database == NULL)
+        status = read_optional_string(doc, data, "postgres", &pipeline->data_database, err);
+    if (status == LN_OK && ydoc_get(doc, data, "postgres") != NULL && !ln_postgres_is_url(pipeline->data_database))
         status = ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'postgres' needs a postgres://user@host:port/database URL, and "
                               "goes without 'sqlite'", doc->path, ydoc_line(ydoc_get(doc, data, "postgres")));
     if (status == LN_OK)
@@ -176,10 +175,10 @@ static ln_status read_data(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline, 
         return status;
 
     int line = ydoc_line(data);
-    if ((pipeline->data_csv != NULL) == (pipeline->data_sqlite != NULL))
+    if ((pipeline->data_csv != NULL) == (pipeline->data_database != NULL))
         return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'data' needs exactly one of 'csv', 'sqlite' or 'postgres'",
                             doc->path, line);
-    if (pipeline->data_sqlite != NULL && pipeline->data_query == NULL)
+    if (pipeline->data_database != NULL && pipeline->data_query == NULL)
         return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'data' with 'sqlite' or 'postgres' needs a 'query'", doc->path, line);
     if (pipeline->data_csv != NULL && pipeline->data_query != NULL)
         return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: 'query' goes with 'sqlite' or 'postgres', not with 'csv'",
@@ -667,7 +666,7 @@ void ln_pipeline_free(ln_pipeline *pipeline)
     free(pipeline->text);
     free(pipeline->name);
     free(pipeline->data_csv);
-    free(pipeline->data_sqlite);
+    free(pipeline->data_database);
     free(pipeline->data_query);
     free_string_array(pipeline->schema_names, pipeline->n_schema);
     free(pipeline->schema_types);

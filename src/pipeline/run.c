@@ -102,14 +102,14 @@ ln_status run_describe_source(run_context *run, run_source *source, ln_error *er
         source->kind = RUN_SOURCE_CSV;
         status = ln_path_join(pipeline->dir, pipeline->data_csv, source->path, sizeof source->path, err);
         snprintf(run->data_source, sizeof run->data_source, "csv %.4000s", absolute_path(source->path, full));
-    } else if (ln_postgres_is_url(pipeline->data_sqlite)) {
+    } else if (ln_postgres_is_url(pipeline->data_database)) {
         source->kind = RUN_SOURCE_POSTGRES;
-        ln_postgres_redact_url(pipeline->data_sqlite, source->path, sizeof source->path);
+        ln_postgres_redact_url(pipeline->data_database, source->path, sizeof source->path);
         snprintf(run->data_source, sizeof run->data_source, "postgres %.4000s: %.4000s", source->path,
                  pipeline->data_query);
     } else {
         source->kind = RUN_SOURCE_SQLITE;
-        status = ln_path_join(pipeline->dir, pipeline->data_sqlite, source->path, sizeof source->path, err);
+        status = ln_path_join(pipeline->dir, pipeline->data_database, source->path, sizeof source->path, err);
         snprintf(run->data_source, sizeof run->data_source, "sqlite %.4000s: %.4000s",
                  absolute_path(source->path, full), pipeline->data_query);
     }
@@ -124,7 +124,7 @@ ln_status run_read_source(run_context *run, const run_source *source, ln_error *
     if (source->kind == RUN_SOURCE_CSV)
         status = ln_csv_read(source->path, &pipeline->load, &run->data, err);
     else if (source->kind == RUN_SOURCE_POSTGRES)
-        status = ln_postgres_read(pipeline->data_sqlite, pipeline->data_query, &pipeline->load, &run->data, err);
+        status = ln_postgres_read(pipeline->data_database, pipeline->data_query, &pipeline->load, &run->data, err);
     else
         status = ln_sqlite_read(source->path, pipeline->data_query, &pipeline->load, &run->data, err);
 

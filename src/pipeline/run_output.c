@@ -356,7 +356,7 @@ static ln_status write_splits(run_context *run, ln_error *err)
 static ln_status write_pipeline_copy(run_context *run, const char *path, ln_error *err)
 {
     const char *text = run->pipeline->text;
-    const char *url = run->pipeline->data_sqlite;
+    const char *url = run->pipeline->data_database;
 
     if (url == NULL || !ln_postgres_is_url(url) || strstr(text, url) == NULL)
         return ln_write_file_atomic(path, text, strlen(text), err);

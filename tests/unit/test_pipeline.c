@@ -65,7 +65,7 @@ static void config_reads_minimal_pipeline(void **state)
 
     assert_int_equal(load_text(minimal, &pipeline, &err), LN_OK);
     assert_string_equal(pipeline->name, "fraud");
-    assert_string_equal(pipeline->data_sqlite, "warehouse.db");
+    assert_string_equal(pipeline->data_database, "warehouse.db");
     assert_string_equal(pipeline->data_query, "SELECT * FROM orders");
     assert_string_equal(pipeline->target, "is_fraud");
     assert_string_equal(pipeline->positive, "1");
