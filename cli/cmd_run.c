@@ -1,6 +1,8 @@
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,9 @@ static void print_run_help(void)
            "  --no-cache         run every step; neither read nor write the step cache\n"
            "  --cache-dir DIR    step cache folder (default: .lanner-cache beside the pipeline,\n"
            "                     or inside --runs-dir when given)\n"
+           "  --cache-limit MB   after the run, remove the least recently used cache entries of\n"
+           "                     earlier runs until the cache takes at most MB megabytes\n"
+           "                     (default 4096; 0 = no limit)\n"
            "  --promote          promote the registered model when the pipeline's gate passes;\n"
            "                     exit code 3 when it fails (the model stays a candidate)\n"
            "  --json             print the run's metrics as one JSON object on stdout\n"
@@ -164,6 +169,18 @@ int cli_print_file(const char *path)
     return EXIT_SUCCESS;
 }
 
+/* Parses a count of megabytes (10^6 bytes) into bytes. Returns -1 when it is not a whole number or too large. */
+static int parse_cache_limit(const char *text, uint64_t *bytes)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long megabytes = strtoull(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || megabytes > UINT64_MAX / 1000000)
+        return -1;
+    *bytes = (uint64_t)megabytes * 1000000;
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -172,6 +189,7 @@ int cmd_run(int argc, char **argv)
         {"no-register", no_argument, NULL, 'n'},     {"json", no_argument, NULL, 'j'},
         {"save-splits", no_argument, NULL, 's'},     {"no-cache", no_argument, NULL, 'c'},
         {"cache-dir", required_argument, NULL, 'C'}, {"promote", no_argument, NULL, 'P'},
+        {"cache-limit", required_argument, NULL, 'L'},
         {"quiet", no_argument, NULL, 'q'},           {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
     };
@@ -194,6 +212,11 @@ int cmd_run(int argc, char **argv)
         case 's': run_options.save_splits = 1; break;
         case 'c': run_options.use_cache = 0; break;
         case 'C': run_options.cache_dir = optarg; break;
+        case 'L':
+            if (parse_cache_limit(optarg, &run_options.cache_limit_bytes) != 0)
+                return cli_usage_error("run", "--cache-limit is '%s'; expected a whole number of megabytes, 0 or more",
+                                       optarg);
+            break;
         case 'P': run_options.promote = 1; break;
         case 'j': common.json = 1; break;
         case 'q': common.quiet = 1; break;

@@ -169,6 +169,12 @@ typedef struct ln_run_options {
     int save_splits;               /* 1 writes train.csv and valid.csv too; test.csv is always written */
     int use_cache;                 /* 0 recomputes every step and writes nothing to the cache */
     const char *cache_dir;         /* NULL = ".lanner-cache" beside the pipeline, or inside runs_dir when given */
+    /*
+     * Bytes the step cache may take once a run ends; the least recently used
+     * entries of earlier runs go first. 0 = no limit; default 4,096 MB of
+     * 10^6 bytes.
+     */
+    uint64_t cache_limit_bytes;
     int promote;                   /* 1 promotes the registered model when the gate passes */
 } ln_run_options;
 

@@ -3,12 +3,14 @@
  */
 #include "pipeline/cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -306,6 +308,7 @@ ln_status cache_read(const run_cache *cache, const char *step, const char *key, 
         free(data);
         return ln_error_set(err, LN_ERR_CORRUPT, "cache entry %s is damaged (size or checksum does not match)", path);
     }
+    cache_touch(path);
 
     memmove(data, data + HEADER_BYTES, data_size - HEADER_BYTES);
     *payload = (unsigned char *)data;
@@ -385,4 +388,113 @@ ln_status cache_hash_file(const char *path, char hex[LN_HASH_HEX_SIZE], ln_error
     XXH3_freeState(state);
     close(fd);
     return status;
+}
+
+void cache_touch(const char *path)
+{
+    /* A failure only makes the entry an earlier candidate for removal. */
+    (void)utimensat(AT_FDCWD, path, NULL, 0);
+}
+
+typedef struct cache_file {
+    char name[NAME_MAX + 1];
+    uint64_t bytes;
+    struct timespec used; /* modification time */
+} cache_file;
+
+static int ends_with(const char *text, const char *suffix)
+{
+    size_t length = strlen(text), suffix_length = strlen(suffix);
+    return length >= suffix_length && strcmp(text + length - suffix_length, suffix) == 0;
+}
+
+static int compare_least_recent(const void *a, const void *b)
+{
+    const cache_file *x = a;
+    const cache_file *y = b;
+    if (x->used.tv_sec != y->used.tv_sec)
+        return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+    if (x->used.tv_nsec != y->used.tv_nsec)
+        return x->used.tv_nsec < y->used.tv_nsec ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Lists the entry files of dir, and removes temporary files an hour old or older on the way. */
+static ln_status list_entries(const char *dir, DIR *folder, cache_file **out, size_t *count, ln_error *err)
+{
+    cache_file *files = NULL;
+    size_t n = 0, capacity = 0;
+    time_t hour_ago = time(NULL) - 3600;
+    struct dirent *entry;
+
+    while ((entry = readdir(folder)) != NULL) {
+        struct stat info;
+        int is_entry = ends_with(entry->d_name, ".lce") || ends_with(entry->d_name, ".lnr");
+        int is_temporary = strstr(entry->d_name, ".tmp.") != NULL;
+        if ((!is_entry && !is_temporary) || fstatat(dirfd(folder), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(info.st_mode))
+            continue;
+        if (is_temporary) {
+            if (info.st_mtime < hour_ago)
+                (void)unlinkat(dirfd(folder), entry->d_name, 0);
+            continue;
+        }
+
+        if (n == capacity) {
+            capacity = capacity ? capacity * 2 : 64;
+            cache_file *grown = realloc(files, capacity * sizeof *files);
+            if (grown == NULL) {
+                free(files);
+                return ln_error_set(err, LN_ERR_NOMEM, "out of memory listing the step cache %s", dir);
+            }
+            files = grown;
+        }
+        snprintf(files[n].name, sizeof files[n].name, "%s", entry->d_name);
+        files[n].bytes = (uint64_t)info.st_size;
+        files[n].used = info.st_mtim;
+        n++;
+    }
+    *out = files;
+    *count = n;
+    return LN_OK;
+}
+
+ln_status cache_prune(const char *dir, uint64_t limit, time_t keep_since, cache_prune_result *result,
+                      ln_error *err)
+{
+    memset(result, 0, sizeof *result);
+    DIR *folder = opendir(dir);
+    if (folder == NULL) {
+        if (errno == ENOENT)
+            return LN_OK;
+        return ln_error_set(err, LN_ERR_IO, "cannot open the step cache %s: %s", dir, strerror(errno));
+    }
+
+    cache_file *files = NULL;
+    size_t n = 0;
+    ln_status status = list_entries(dir, folder, &files, &n, err);
+    if (status != LN_OK) {
+        closedir(folder);
+        return status;
+    }
+    qsort(files, n, sizeof *files, compare_least_recent);
+
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += files[i].bytes;
+    for (size_t i = 0; i < n; i++) {
+        int removable = total > limit && files[i].used.tv_sec < keep_since;
+        if (removable && unlinkat(dirfd(folder), files[i].name, 0) == 0) {
+            total -= files[i].bytes;
+            result->removed++;
+            result->removed_bytes += files[i].bytes;
+        } else {
+            result->kept++;
+            result->kept_bytes += files[i].bytes;
+        }
+    }
+
+    free(files);
+    closedir(folder);
+    return LN_OK;
 }

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "lanner/hash.h"
 #include "lanner/status.h"
@@ -98,6 +99,25 @@ ln_status cache_read(const run_cache *cache, const char *step, const char *key, 
 
 /* Stores blob as the entry of step and key, creating the folder. A failure only logs a warning. */
 void cache_write(const run_cache *cache, const char *step, const char *key, const cache_blob *blob);
+
+/* Marks the entry file at path as just used, so that cache_prune removes it last. */
+void cache_touch(const char *path);
+
+typedef struct cache_prune_result {
+    size_t kept, removed;            /* entries */
+    uint64_t kept_bytes, removed_bytes;
+} cache_prune_result;
+
+/*
+ * Removes the least recently used entries of the cache folder dir (by
+ * modification time, which cache_read and cache_touch refresh) until the
+ * rest take at most limit bytes. Entries used or written at or after
+ * keep_since stay, even over the limit, so a run never drops its own
+ * results. Temporary files that interrupted writes left behind are removed
+ * once they are an hour old. A folder that does not exist is empty.
+ */
+ln_status cache_prune(const char *dir, uint64_t limit, time_t keep_since, cache_prune_result *result,
+                      ln_error *err);
 
 /* Hashes the bytes of the file at path into hex; LN_ERR_NOT_FOUND or LN_ERR_IO when it cannot be read. */
 ln_status cache_hash_file(const char *path, char hex[LN_HASH_HEX_SIZE], ln_error *err);

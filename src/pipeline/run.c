@@ -54,6 +54,25 @@ void ln_run_options_default(ln_run_options *options)
     memset(options, 0, sizeof *options);
     options->register_model = 1;
     options->use_cache = 1;
+    options->cache_limit_bytes = (uint64_t)4096 * 1000000;
+}
+
+/* Keeps the step cache under its limit. A failure is only a warning, since the run itself is done. */
+static void prune_cache(const run_context *run, time_t started)
+{
+    cache_prune_result pruned;
+    ln_error local = {0};
+
+    if (!run->cache.enabled || run->options->cache_limit_bytes == 0)
+        return;
+    if (cache_prune(run->cache.dir, run->options->cache_limit_bytes, started, &pruned, &local) != LN_OK) {
+        ln_log(LN_LOG_WARN, "the step cache was not pruned: %s", local.message);
+        return;
+    }
+    if (pruned.removed > 0)
+        ln_log(LN_LOG_INFO, "step cache %s: removed %zu least recently used entries (%.1f MB); %zu entries (%.1f MB) remain",
+               run->cache.dir, pruned.removed, (double)pruned.removed_bytes / 1e6, pruned.kept,
+               (double)pruned.kept_bytes / 1e6);
 }
 
 double run_seconds_now(void)
@@ -659,6 +678,7 @@ ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *opt
 {
     run_context run = {0};
     double started = run_seconds_now();
+    time_t started_at = time(NULL);
 
     memset(result, 0, sizeof *result);
     run.pipeline = pipeline;
@@ -705,6 +725,7 @@ ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *opt
     if (status == LN_OK)
         status = run_write_reports(&run, err);
 
+    prune_cache(&run, started_at);
     result->seconds_total = run_seconds_now() - started;
     run_free(&run);
     return status;

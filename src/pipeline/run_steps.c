@@ -530,6 +530,7 @@ static int load_cached_model(run_context *run)
         ln_log(LN_LOG_WARN, "ignoring the cached model, which will be trained again: %s", local.message);
     if (status != LN_OK)
         return 0;
+    cache_touch(path);
     run->result->trees = run->pipeline->train.learner == LN_LEARNER_GBDT ? ln_model_tree_count(run->model) : 0;
     return 1;
 }

@@ -126,6 +126,16 @@ check "grep -q 'ignoring the cached load result' '$SCRATCH/damaged.err'" "the da
 run_pipeline
 steps_are "load,contract,split,baseline,train" "evaluate" "the recomputed entry is reused next time"
 
+# --cache-limit removes the entries of earlier runs that this run did not use, and keeps the ones it used.
+count_entries() { find "$SCRATCH/.lanner-cache" -name '*.lce' -o -name '*.lnr' | wc -l; }
+entries_before=$(count_entries)
+run_pipeline --cache-limit 1
+entries_after=$(count_entries)
+check "[ $entries_after -lt $entries_before ]" "--cache-limit 1 removes unused entries ($entries_before before, $entries_after after)"
+run_pipeline
+steps_are "load,contract,split,baseline,train" "evaluate" "entries the pruned run used are still reused"
+expect_exit 2 'cache-limit' "$LANNER" run "$SCRATCH/p.yaml" --cache-limit 12MB
+
 # lanner runs and lanner lineage.
 expect_exit 0 '' "$LANNER" runs list "$SCRATCH/p.yaml"
 check "[ \$(grep -c ' churn ' '$SCRATCH/out') -eq $((n + 2)) ]" "runs list shows every run (found: $(cat "$SCRATCH/out"))"

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,12 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "lanner/io.h"
 #include "lanner/pipeline.h"
+#include "pipeline/cache.h"
 #include "pipeline/split.h"
 
 static char scratch_dir[64];
@@ -340,6 +344,103 @@ static void config_rejects_bad_actions(void **state)
     }
 }
 
+/* Writes size bytes to dir/name and sets its modification time to seconds_ago before now. */
+static void write_aged_file(const char *dir, const char *name, size_t size, time_t seconds_ago)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen(path, "wb");
+    assert_non_null(file);
+    for (size_t i = 0; i < size; i++)
+        fputc('x', file);
+    fclose(file);
+    struct timespec times[2] = {{time(NULL) - seconds_ago, 0}, {time(NULL) - seconds_ago, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+static int file_exists(const char *dir, const char *name)
+{
+    char path[512];
+    struct stat info;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &info) == 0;
+}
+
+static void cache_prune_drops_least_recent(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lanner-cache-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    write_aged_file(dir, "load-a.lce", 100, 300);
+    write_aged_file(dir, "train-b.lnr", 200, 200);
+    write_aged_file(dir, "split-c.lce", 300, 100);
+    write_aged_file(dir, "notes.txt", 1000, 400);
+    write_aged_file(dir, "load-d.lce.tmp.abc123", 50, 7200);
+    write_aged_file(dir, "load-e.lce.tmp.def456", 50, 10);
+
+    cache_prune_result result;
+    ln_error err = {0};
+    assert_int_equal(cache_prune(dir, 450, time(NULL) - 150, &result, &err), LN_OK);
+    assert_int_equal(result.removed, 2);
+    assert_int_equal(result.removed_bytes, 300);
+    assert_int_equal(result.kept, 1);
+    assert_int_equal(result.kept_bytes, 300);
+    assert_false(file_exists(dir, "load-a.lce"));
+    assert_false(file_exists(dir, "train-b.lnr"));
+    assert_true(file_exists(dir, "split-c.lce"));
+    assert_true(file_exists(dir, "notes.txt"));
+    assert_false(file_exists(dir, "load-d.lce.tmp.abc123"));
+    assert_true(file_exists(dir, "load-e.lce.tmp.def456"));
+
+    /* Entries used since keep_since stay even over the limit. */
+    write_aged_file(dir, "load-f.lce", 500, 5);
+    assert_int_equal(cache_prune(dir, 100, time(NULL) - 50, &result, &err), LN_OK);
+    assert_int_equal(result.removed, 1);
+    assert_false(file_exists(dir, "split-c.lce"));
+    assert_true(file_exists(dir, "load-f.lce"));
+    assert_int_equal(result.kept_bytes, 500);
+
+    char command[600];
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    assert_int_equal(system(command), 0);
+
+    /* A cache folder that was never created is empty. */
+    assert_int_equal(cache_prune(dir, 100, time(NULL), &result, &err), LN_OK);
+    assert_int_equal(result.kept + result.removed, 0);
+}
+
+static void cache_read_marks_entry_used(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lanner-cache-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    run_cache cache;
+    cache_open(&cache, dir, 1);
+    cache_blob blob;
+    cache_blob_init(&blob, 1 << 20);
+    cache_put_string(&blob, "payload");
+    cache_write(&cache, "load", "0123", &blob);
+    cache_blob_free(&blob);
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/load-0123.lce", dir);
+    struct timespec old[2] = {{time(NULL) - 1000, 0}, {time(NULL) - 1000, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+
+    unsigned char *payload = NULL;
+    size_t size = 0;
+    ln_error err = {0};
+    assert_int_equal(cache_read(&cache, "load", "0123", &payload, &size, &err), LN_OK);
+    free(payload);
+    struct stat info;
+    assert_int_equal(stat(path, &info), 0);
+    assert_true(info.st_mtime >= time(NULL) - 60);
+
+    char command[600];
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    assert_int_equal(system(command), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +453,8 @@ int main(void)
         cmocka_unit_test(config_reads_multi_action_policy),
         cmocka_unit_test(config_binary_form_is_one_action),
         cmocka_unit_test(config_rejects_bad_actions),
+        cmocka_unit_test(cache_prune_drops_least_recent),
+        cmocka_unit_test(cache_read_marks_entry_used),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }
