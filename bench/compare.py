@@ -6,11 +6,13 @@ trains lanner (through bench_train) and the reference on the train part with ear
 validation part, and scores the test part. Both tools' test AUC and log loss come from the same
 scikit-learn functions, applied to the scores that each tool wrote. The script prints one line per
 split, then per data set the mean test AUC of each tool, the mean difference (lanner minus the
-reference) with its standard deviation over the splits, and the max |difference|. With --seeds 1 the
-output is the old single split (seed 1).
+reference) with its standard deviation over the splits, and the max |difference|. With --lightgbm it
+adds a LightGBM column and a second summary against LightGBM. With --seeds 1 the output is the old
+single split (seed 1).
 
 usage: bench/compare.py BENCH_TRAIN_BINARY [DATA_DIR] [--threads N] [--learner gbdt|linear]
-                        [--seeds N] [--min-data N] [--one-hot]
+                        [--seeds N] [--min-data N] [--one-hot] [--lightgbm [PROGRAM]]
+                        [--lanner-args ARGS]
 
 Tree settings, as equal as the two libraries allow (XGBoost 1.7.4):
 - 300 rounds, 31 leaves grown best-first (XGBoost: grow_policy=lossguide, max_depth=0), learning
@@ -39,12 +41,24 @@ Settings that cannot be matched:
   columns built from the training part.
 - Arithmetic: XGBoost stores gradients and hessians in single precision, lanner in double.
 
+--lightgbm adds LightGBM as a second reference for the trees, through its command-line program
+(default: $LIGHTGBM_BIN, else /tmp/lgbm-src/lightgbm), because its Python package may be absent. It
+gets the settings above, min_data_in_leaf equal to lanner's, and the category codes of the training
+part as categorical_feature. Its own category settings keep their defaults (LightGBM 4.6:
+cat_smooth 10, cat_l2 10, min_data_per_group 100, max_cat_threshold 32, max_cat_to_onehot 4), and it
+puts categories with fewer than min_data_in_bin (3) training rows in the bin of missing values. Its
+bin edges come from its own sampling. It runs until early stopping, and the script predicts with
+the round of lowest validation loss in its log, as the other tools do. When the program is missing,
+the script prints a message and leaves the column out.
+
 The linear learner is compared with scikit-learn's LogisticRegression(C = 1 / l2) on standardised
 numbers and one-hot categories.
 """
 import argparse
 import json
 import os
+import re
+import shlex
 import subprocess
 import time
 
@@ -70,6 +84,8 @@ SETTINGS = dict(trees=300, leaves=31, lr=0.05, bins=255, min_data=1, min_hessian
 
 # A mean difference at most this large counts as a match.
 TOLERANCE = 0.005
+
+LIGHTGBM_PROGRAM = os.environ.get("LIGHTGBM_BIN", "/tmp/lgbm-src/lightgbm")
 
 
 def split(frame, seed):
@@ -147,6 +163,77 @@ def binary_labels(part, label, positive):
     return (part[label].astype(str) == positive).to_numpy(int)
 
 
+def write_lightgbm_parts(parts, labels, label, directory, stem):
+    """Write the parts as CSV for LightGBM's program and return the paths and the category columns.
+
+    The label column comes first as "label", and the features are renamed c0, c1, ... because LightGBM
+    rejects feature names with JSON special characters. A string column becomes the integer codes of the
+    categories seen in the training part, and a missing or unseen category becomes an empty cell,
+    which LightGBM reads as missing.
+    """
+    train = parts[0]
+    features = [c for c in train.columns if c != label]
+    levels = {c: sorted(train[c].dropna().unique()) for c in features if train[c].dtype == object}
+    names = {c: f"c{i}" for i, c in enumerate(features)}
+    paths = []
+    for part, y, suffix in zip(parts, labels, ("train", "valid", "test")):
+        out = pd.DataFrame({"label": y}, index=part.index)
+        for column in features:
+            if column in levels:
+                codes = pd.Categorical(part[column], categories=levels[column]).codes.astype(float)
+                codes[codes < 0] = np.nan
+                out[names[column]] = codes
+            else:
+                out[names[column]] = part[column].to_numpy(float)
+        paths.append(os.path.join(directory, f"{stem}_lightgbm_{suffix}.csv"))
+        out.to_csv(paths[-1], index=False)
+    return paths, [names[c] for c in levels]
+
+
+def lightgbm_program(requested):
+    """Return the LightGBM program to run, or None (with a message) when --lightgbm is off or it is missing."""
+    if requested is None:
+        return None
+    if not (os.path.isfile(requested) and os.access(requested, os.X_OK)):
+        print(f"LightGBM program {requested} not found or not executable, so the LightGBM column is left out. "
+              "Build LightGBM's command-line program and give its path to --lightgbm or in LIGHTGBM_BIN.")
+        return None
+    return requested
+
+
+def run_lightgbm(program, parts, labels, label, objective, threads, settings, work, stem):
+    """Train LightGBM on the train part and return the test predictions and the round used.
+
+    The prediction uses the round with the lowest validation loss in the training log, so LightGBM
+    also keeps its best round when it runs all rounds without stopping early.
+    """
+    paths, categories = write_lightgbm_parts(parts, labels, label, work, stem)
+    model = os.path.join(work, f"{stem}_lightgbm_model.txt")
+    metric = "binary_logloss" if objective == "binary" else "l2"
+    params = dict(
+        task="train", objective=objective, data=paths[0], valid=paths[1], header="true", label_column="name:label",
+        num_iterations=settings["trees"], num_leaves=settings["leaves"], max_depth=-1, learning_rate=settings["lr"],
+        max_bin=settings["bins"], min_data_in_leaf=settings["min_data"],
+        min_sum_hessian_in_leaf=settings["min_hessian"], lambda_l1=0.0, lambda_l2=settings["l2"],
+        min_gain_to_split=0.0, bagging_fraction=1.0, feature_fraction=1.0,
+        early_stopping_round=settings["early_stop"], metric=metric, num_threads=threads, seed=7,
+        deterministic="true", output_model=model, verbosity=1)
+    if categories:
+        params["categorical_feature"] = "name:" + ",".join(categories)
+    log = subprocess.run([program] + [f"{key}={value}" for key, value in params.items()], check=True,
+                         capture_output=True, text=True).stdout
+    losses = [float(v) for v in re.findall(rf"Iteration:\d+, valid_1 {metric} : (\S+)", log)]
+    if not losses:
+        raise RuntimeError(f"no validation {metric} in the LightGBM log:\n{log}")
+    best = int(np.argmin(losses)) + 1
+
+    scores = os.path.join(work, f"{stem}_lightgbm_scores.txt")
+    subprocess.run([program, "task=predict", f"data={paths[2]}", "header=true", "label_column=name:label",
+                    f"input_model={model}", f"output_result={scores}", f"num_iteration_predict={best}",
+                    f"num_threads={threads}"], check=True, capture_output=True)
+    return np.loadtxt(scores, ndmin=1), best
+
+
 def run_xgboost(parts, label, positive, threads):
     """Train XGBoost on the train part and return the test scores, trees kept and training seconds."""
     xt, xv, xs = xgb_features(parts, label)
@@ -202,11 +289,11 @@ def verdict(mean_difference, higher_is_better):
 def print_summary(rows, metric, higher_is_better, reference):
     """Print one summary line per data set from (name, lanner values, reference values) rows."""
     print()
-    print(f"{'data set':22} {'splits':>6} {'lanner ' + metric:>11} {reference + ' ' + metric:>11} "
+    print(f"{'data set':22} {'splits':>6} {'lanner ' + metric:>11} {reference + ' ' + metric:>13} "
           f"{'mean diff':>9} {'sd':>7} {'max |diff|':>10}  within {TOLERANCE}?")
     for name, mine, ref in rows:
         mean, sd, largest = summarize(np.asarray(mine) - np.asarray(ref))
-        print(f"{name:22} {len(mine):6d} {np.mean(mine):11.4f} {np.mean(ref):11.4f} {mean:+9.4f} {sd:7.4f} "
+        print(f"{name:22} {len(mine):6d} {np.mean(mine):11.4f} {np.mean(ref):13.4f} {mean:+9.4f} {sd:7.4f} "
               f"{largest:10.4f}  {verdict(mean, higher_is_better)}")
 
 
@@ -222,7 +309,18 @@ def parse_args(description):
                         help="lanner's min_data_in_leaf in rows; XGBoost has no such limit (default: %(default)s)")
     parser.add_argument("--one-hot", action="store_true",
                         help="give both tools 0/1 columns in place of category columns")
+    parser.add_argument("--lightgbm", nargs="?", const=LIGHTGBM_PROGRAM, metavar="PROGRAM",
+                        help="also train LightGBM with its command-line program PROGRAM "
+                             "(default: %(const)s)")
+    parser.add_argument("--lanner-args", default="", metavar="ARGS",
+                        help="extra bench_train arguments for lanner, as one shell-quoted string")
     return parser
+
+
+def print_lightgbm_summary(rows, metric, higher_is_better):
+    """Print the LightGBM summary from (name, lanner values, XGBoost values, LightGBM values) rows."""
+    print_summary([(name, mine, lightgbm) for name, mine, _, lightgbm in rows], metric, higher_is_better,
+                  "LightGBM")
 
 
 def main():
@@ -237,11 +335,19 @@ def main():
     os.makedirs(work, exist_ok=True)
     reference = "XGBoost" if args.learner == "gbdt" else "sklearn"
     versions = f"XGBoost {xgb.__version__}" if args.learner == "gbdt" else ""
+    lightgbm = lightgbm_program(args.lightgbm)
+    if lightgbm is not None and args.learner != "gbdt":
+        print("--lightgbm compares trees, so it is ignored with --learner linear")
+        lightgbm = None
+    if lightgbm is not None:
+        versions += f", LightGBM program {lightgbm}"
     print(f"learner {args.learner}, lanner min_data_in_leaf {args.min_data}, "
           f"{'one-hot categories, ' if args.one_hot else ''}{args.threads} threads, seeds 1..{args.seeds}, {versions}")
+    if args.lanner_args:
+        print(f"lanner arguments: {args.lanner_args}")
 
     print(f"{'data set':22} {'seed':>4} {'lanner AUC':>10} {'ref AUC':>8} {'diff':>7} {'lanner LL':>9} "
-          f"{'ref LL':>7} {'trees':>9} {'lanner s':>8} {'ref s':>6}")
+          f"{'ref LL':>7} {'trees':>9} {'lanner s':>8} {'ref s':>6}" + (f" {'LightGBM AUC':>12}" if lightgbm else ""))
     rows = []
     for name, label, positive in DATASETS:
         path = os.path.join(args.data_dir, name)
@@ -250,14 +356,14 @@ def main():
             continue
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
         stem = name[:-len(".csv")]
-        mine_auc, ref_auc = [], []
+        mine_auc, ref_auc, lightgbm_auc = [], [], []
         for seed in range(1, args.seeds + 1):
             parts = split(frame, seed)
             if args.one_hot:
                 parts = one_hot(parts, label)
             paths = write_parts(parts, work, stem)
             command = lanner_command(args.binary, paths, label, args.threads, SETTINGS)
-            command += ["--positive", positive, "--learner", args.learner]
+            command += ["--positive", positive, "--learner", args.learner] + shlex.split(args.lanner_args)
             report, mine = run_lanner(command, os.path.join(work, f"{stem}_scores.txt"))
             if args.learner == "gbdt":
                 ref, ref_trees, ref_seconds = run_xgboost(parts, label, positive, args.threads)
@@ -268,10 +374,18 @@ def main():
             mine_auc.append(auc)
             ref_auc.append(auc_ref)
             trees = f"{report['trees']}/{ref_trees}"
-            print(f"{stem:22} {seed:4d} {auc:10.4f} {auc_ref:8.4f} {auc - auc_ref:+7.4f} {log_loss(y, mine):9.4f} "
-                  f"{log_loss(y, ref):7.4f} {trees:>9} {report['train_s']:8.3f} {ref_seconds:6.3f}", flush=True)
-        rows.append((stem, mine_auc, ref_auc))
-    print_summary(rows, "AUC", True, reference)
+            line = (f"{stem:22} {seed:4d} {auc:10.4f} {auc_ref:8.4f} {auc - auc_ref:+7.4f} {log_loss(y, mine):9.4f} "
+                    f"{log_loss(y, ref):7.4f} {trees:>9} {report['train_s']:8.3f} {ref_seconds:6.3f}")
+            if lightgbm is not None:
+                labels = [binary_labels(part, label, positive) for part in parts]
+                scores, _ = run_lightgbm(lightgbm, parts, labels, label, "binary", args.threads, SETTINGS, work, stem)
+                lightgbm_auc.append(roc_auc_score(y, scores))
+                line += f" {lightgbm_auc[-1]:12.4f}"
+            print(line, flush=True)
+        rows.append((stem, mine_auc, ref_auc, lightgbm_auc))
+    print_summary([row[:3] for row in rows], "AUC", True, reference)
+    if lightgbm is not None:
+        print_lightgbm_summary(rows, "AUC", True)
 
 
 if __name__ == "__main__":
