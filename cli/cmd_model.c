@@ -40,7 +40,8 @@ static void category_names(const ln_model *model, const ln_tree_node *node, json
     size_t used = 0;
     int32_t n = ln_model_category_count(model, (size_t)node->feature);
 
-    text[0] = '\0';
+    if (text != NULL && size > 0)
+        text[0] = '\0';
     for (unsigned bin = 1; bin < 256; bin++) {
         if (!((node->category_bins[bin >> 6] >> (bin & 63)) & 1u))
             continue;

@@ -14,6 +14,15 @@ check_json "$SCRATCH/gbdt.json" 'j["test"]["model"]["payoff"] > j["test"]["basel
 check_json "$SCRATCH/gbdt.json" 'j["valid"]["threshold"] is not None' "a threshold is chosen"
 check_json "$SCRATCH/gbdt.json" 'j["test"]["flag_nothing"]["payoff"] == 0' "flagging nothing pays 0 here"
 
+# lanner model show lists the trees, with the categories of category splits, as text and as JSON.
+model=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_dir"])' "$SCRATCH/gbdt.json")/model.lnr
+expect_exit 0 '' "$LANNER" model show "$model" --trees
+check "grep -q 'categories' '$SCRATCH/out'" "model show --trees prints category splits"
+"$LANNER" model show "$model" --json --trees >"$SCRATCH/show.json"
+check_json "$SCRATCH/show.json" \
+    "any('categories_left' in n for t in j['tree_nodes'] for n in t)" \
+    "model show --json --trees lists the categories of category splits"
+
 sed 's/type: gbdt/type: linear/' "$pipeline" >"$SCRATCH/linear.yaml"
 "$LANNER" run "$SCRATCH/linear.yaml" --data "$data" --runs-dir "$SCRATCH/runs" --no-register \
     --json --quiet >"$SCRATCH/linear.json"
