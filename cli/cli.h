@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "lanner/data.h"
+#include "lanner/model.h"
 #include "lanner/status.h"
 
 /* Exit codes beside stdlib's EXIT_SUCCESS (0) and EXIT_FAILURE (1), the same for every command. */
@@ -40,6 +41,24 @@ int cli_usage_error(const char *command, const char *format, ...) __attribute__(
  * Loads a table from a CSV path, or from an SQLite database when the path
  * starts with "sqlite:" or ends with .db, .sqlite or .sqlite3 (query needed).
  */
+/*
+ * Load options for data that a model scores: base's (NULL for the
+ * defaults), plus a category type for each of the model's category
+ * features that base does not override. A batch whose values of such a
+ * feature all look like numbers then still loads them as the categories
+ * the model was trained on. Overrides of columns the data lacks are
+ * skipped, so the model itself reports a missing feature.
+ */
+typedef struct cli_model_load {
+    ln_load_options options;
+    const char **names;
+    ln_type *types;
+} cli_model_load;
+
+ln_status cli_model_load_options(const ln_model *model, const ln_load_options *base, cli_model_load *out,
+                                 ln_error *err);
+void cli_model_load_free(cli_model_load *load);
+
 ln_status cli_load_table(const char *source, const char *query, const ln_load_options *options,
                          ln_table **out, ln_error *err);
 

@@ -165,8 +165,12 @@ int cmd_evaluate(int argc, char **argv)
     ln_status status = ln_pipeline_load(pipeline_path, &pipeline, &err);
     if (status == LN_OK)
         status = ln_model_load(model_path, &model, &err);
+    cli_model_load load = {0};
     if (status == LN_OK)
-        status = cli_load_table(data_path, query, &pipeline->load, &data, &err);
+        status = cli_model_load_options(model, &pipeline->load, &load, &err);
+    if (status == LN_OK)
+        status = cli_load_table(data_path, query, &load.options, &data, &err);
+    cli_model_load_free(&load);
     if (status == LN_OK)
         status = ln_pipeline_evaluate(pipeline, model, data, model_reference, data_path, &result, &json, &err);
 

@@ -266,7 +266,11 @@ static ln_status load_current(const monitor_args *args, const ln_version_info *i
     }
 
     ln_table *table = NULL;
-    ln_status status = cli_load_table(args->current, args->query, pipeline ? &pipeline->load : NULL, &table, err);
+    cli_model_load load;
+    ln_status status = cli_model_load_options(model, pipeline ? &pipeline->load : NULL, &load, err);
+    if (status == LN_OK)
+        status = cli_load_table(args->current, args->query, &load.options, &table, err);
+    cli_model_load_free(&load);
     if (status != LN_OK)
         return status;
     const char *time_column = args->time_column;

@@ -315,14 +315,16 @@ int cmd_predict(int argc, char **argv)
     json_t *metadata = NULL;
     double *scores = NULL, *proba = NULL, *contributions = NULL;
     predict_settings settings;
-    ln_load_options load;
-    ln_load_options_default(&load);
+    cli_model_load load = {0};
 
     ln_status status = ln_model_load(args.model_path, &model, &err);
     if (status == LN_OK)
         status = read_settings(model, &metadata, &settings, &err);
     if (status == LN_OK)
-        status = cli_load_table(args.data, args.query, &load, &data, &err);
+        status = cli_model_load_options(model, NULL, &load, &err);
+    if (status == LN_OK)
+        status = cli_load_table(args.data, args.query, &load.options, &data, &err);
+    cli_model_load_free(&load);
     if (status == LN_OK && (scores = malloc((data->n_rows ? data->n_rows : 1) * sizeof *scores)) == NULL)
         status = ln_error_set(&err, LN_ERR_NOMEM, "out of memory scoring %zu rows", data->n_rows);
     /* A file with a header and no rows has nothing to score; its columns' types cannot be inferred either. */

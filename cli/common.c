@@ -132,3 +132,53 @@ ln_status cli_load_table(const char *source, const char *query, const ln_load_op
         return ln_error_set(err, LN_ERR_CONFIG, "%s is an SQLite database: give --query \"SELECT ...\"", database);
     return ln_sqlite_read(database, query, options, out, err);
 }
+
+ln_status cli_model_load_options(const ln_model *model, const ln_load_options *base, cli_model_load *out,
+                                 ln_error *err)
+{
+    size_t n_features = ln_model_feature_count(model);
+    size_t n_base = base != NULL ? base->n_overrides : 0;
+
+    memset(out, 0, sizeof *out);
+    if (base != NULL)
+        out->options = *base;
+    else
+        ln_load_options_default(&out->options);
+    out->names = malloc((n_base + n_features + 1) * sizeof *out->names);
+    out->types = malloc((n_base + n_features + 1) * sizeof *out->types);
+    if (out->names == NULL || out->types == NULL) {
+        cli_model_load_free(out);
+        return ln_error_set(err, LN_ERR_NOMEM, "out of memory preparing the load options");
+    }
+
+    size_t n = 0;
+    for (size_t i = 0; i < n_base; i++) {
+        out->names[n] = base->override_names[i];
+        out->types[n++] = base->override_types[i];
+    }
+    for (size_t f = 0; f < n_features; f++) {
+        const char *name = ln_model_feature_name(model, f);
+        if (ln_model_feature_type(model, f) != LN_TYPE_CATEGORY)
+            continue;
+        int overridden = 0;
+        for (size_t i = 0; i < n_base && !overridden; i++)
+            overridden = strcmp(base->override_names[i], name) == 0;
+        if (overridden)
+            continue;
+        out->names[n] = name;
+        out->types[n++] = LN_TYPE_CATEGORY;
+    }
+
+    out->options.override_names = out->names;
+    out->options.override_types = out->types;
+    out->options.n_overrides = n;
+    out->options.overrides_optional = 1;
+    return LN_OK;
+}
+
+void cli_model_load_free(cli_model_load *load)
+{
+    free(load->names);
+    free(load->types);
+    memset(load, 0, sizeof *load);
+}

@@ -96,6 +96,8 @@ typedef struct ln_load_options {
     const char *const *override_names;
     const ln_type *override_types;
     size_t n_overrides;
+    /* 1: an override that names a column the source does not have is skipped; 0: it is an error. */
+    int overrides_optional;
     /* Worker threads; 0 uses every online core. */
     int threads;
 } ln_load_options;

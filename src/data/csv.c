@@ -919,6 +919,8 @@ static ln_status apply_overrides(csv_reader *reader, const ln_load_options *opti
         while (column < reader->n_cols &&
                (reader->dropped[column] || strcmp(reader->columns[column].name, name) != 0))
             column++;
+        if (column == reader->n_cols && options->overrides_optional)
+            continue;
         if (column == reader->n_cols)
             return ln_error_set(err, LN_ERR_NOT_FOUND,
                                 "%s: type override names column '%s', which is not in the header",

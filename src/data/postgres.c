@@ -243,6 +243,8 @@ static ln_status apply_overrides(pg_reader *reader, const ln_load_options *optio
         size_t c = 0;
         while (c < reader->n_cols && strcmp(reader->columns[c].name, options->override_names[i]) != 0)
             c++;
+        if (c == reader->n_cols && options->overrides_optional)
+            continue;
         if (c == reader->n_cols)
             return ln_error_set(err, LN_ERR_NOT_FOUND,
                                 "%s: type override names column '%s', which the query does not "

@@ -27,6 +27,23 @@ check "[ ! -e '$SCRATCH/out.csv' ]" "no output when a feature is missing"
 expect_exit 2 'not found|cannot open' "$LANNER" predict --model "$SCRATCH/none.lnr" --data "$data"
 expect_exit 2 'required' "$LANNER" predict --data "$data"
 
+# A batch whose values of a category feature all look like numbers still loads them as categories,
+# and the model scores them as categories it never saw.
+python3 - "$data" "$SCRATCH/numeric_states.csv" <<'PY'
+import csv, sys
+with open(sys.argv[1]) as source, open(sys.argv[2], "w", newline="") as out:
+    rows = csv.DictReader(source)
+    writer = csv.DictWriter(out, fieldnames=rows.fieldnames)
+    writer.writeheader()
+    for i, row in enumerate(rows):
+        if i == 200:
+            break
+        row["addr_state"] = str(10 + i % 7)
+        writer.writerow(row)
+PY
+expect_exit 0 '' "$LANNER" predict --model "$model" --data "$SCRATCH/numeric_states.csv" -o "$SCRATCH/states.csv" --quiet
+check "[ \$(wc -l <'$SCRATCH/states.csv') -eq 201 ]" "digit-like values of a category feature are scored"
+
 # A header without rows scores nothing and writes the header alone.
 head -1 "$data" >"$SCRATCH/header_only.csv"
 expect_exit 0 '' "$LANNER" predict --model "$model" --data "$SCRATCH/header_only.csv" -o "$SCRATCH/empty.csv" --quiet
