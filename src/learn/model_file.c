@@ -40,11 +40,14 @@
  * (like OBJV and CALB) come with a new version, so an older reader rejects
  * the file rather than mispredicting.
  */
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "lanner/io.h"
@@ -844,7 +847,8 @@ static ln_status check_header(const uint8_t *data, size_t size, uint32_t *sectio
         return corrupt(err, "format version %u, but this lanner reads versions %u to %u (a newer lanner wrote it?)",
                        version, MODEL_OLDEST_VERSION, MODEL_FORMAT_VERSION);
     if (payload != size - HEADER_BYTES)
-        return corrupt(err, "header gives %lld payload bytes but the file has %lld (truncated?)", (long long)payload, (long long)(size - HEADER_BYTES));
+        return corrupt(err, "header gives %llu payload bytes but the file has %llu (truncated?)",
+                       (unsigned long long)payload, (unsigned long long)(size - HEADER_BYTES));
     if (XXH64(data + HEADER_BYTES, (size_t)payload, 0) != checksum)
         return corrupt(err, "checksum mismatch: the file was altered or damaged");
     *version_out = version;
@@ -965,13 +969,47 @@ ln_status ln_model_load_bytes(const void *data, size_t size, ln_model **out, ln_
     return read_sections(&r, n_sections, version, out, err);
 }
 
+/*
+ * Checks the header of the file at path before the whole file is read, so
+ * a large file that is no model, or whose size disagrees with its header,
+ * is rejected without reading it into memory. A file that cannot be opened
+ * passes, and ln_read_file then reports why.
+ */
+static ln_status check_file_header(const char *path, ln_error *err)
+{
+    uint8_t header[HEADER_BYTES];
+    struct stat info;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return LN_OK;
+
+    ssize_t got = 0;
+    if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode))
+        got = read(fd, header, sizeof header);
+    close(fd);
+    if (!S_ISREG(info.st_mode) || got < 0)
+        return LN_OK;
+
+    if ((size_t)got < HEADER_BYTES || memcmp(header, MODEL_MAGIC, 8) != 0)
+        return corrupt(err, "not a lanner model (no LNRMODEL header in %lld bytes)", (long long)info.st_size);
+    reader r = {header, HEADER_BYTES, 16, "header", 0};
+    uint64_t payload = get_u64(&r);
+    if (payload != (uint64_t)info.st_size - HEADER_BYTES)
+        return corrupt(err, "header gives %llu payload bytes but the file has %llu (truncated?)",
+                       (unsigned long long)payload, (unsigned long long)info.st_size - HEADER_BYTES);
+    return LN_OK;
+}
+
 ln_status ln_model_load(const char *path, ln_model **out, ln_error *err)
 {
     char *data = NULL;
     size_t size = 0;
 
     *out = NULL;
-    ln_status status = ln_read_file(path, LN_MAX_MODEL_BYTES, &data, &size, err);
+    ln_status status = check_file_header(path, err);
+    if (status != LN_OK)
+        return ln_error_prefix(err, "%s", path);
+    status = ln_read_file(path, LN_MAX_MODEL_BYTES, &data, &size, err);
     if (status != LN_OK)
         return status;
     status = ln_model_load_bytes(data, size, out, err);

@@ -549,6 +549,31 @@ static void missing_file_is_not_found(void **state)
     assert_null(model);
 }
 
+/* A large file is judged by its header before it is read: a sparse 1 GB file loads nothing. */
+static void large_file_is_rejected_by_header(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/lanner-large-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)1 << 30), 0);
+    close(fd);
+
+    ln_model *model = NULL;
+    ln_error err = {0};
+    assert_int_equal(ln_model_load(path, &model, &err), LN_ERR_CORRUPT);
+    assert_non_null(strstr(err.message, "no LNRMODEL header in 1073741824 bytes"));
+    assert_non_null(strstr(err.message, path));
+
+    /* A real header whose payload size disagrees with the file's size. */
+    uint8_t header[32] = {'L', 'N', 'R', 'M', 'O', 'D', 'E', 'L', 2, 0, 0, 0, 1, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(ln_write_file_atomic(path, header, sizeof header, &err), LN_OK);
+    assert_int_equal(ln_model_load(path, &model, &err), LN_ERR_CORRUPT);
+    assert_non_null(strstr(err.message, "header gives 100 payload bytes but the file has 0 (truncated?)"));
+    assert_null(model);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +586,7 @@ int main(void)
         cmocka_unit_test(hostile_counts_are_rejected),
         cmocka_unit_test(resealed_flips_never_crash),
         cmocka_unit_test(missing_file_is_not_found),
+        cmocka_unit_test(large_file_is_rejected_by_header),
         cmocka_unit_test(version_1_file_still_loads),
         cmocka_unit_test(multiclass_round_trip_keeps_explanations),
         cmocka_unit_test(hostile_v2_sections_are_rejected),
