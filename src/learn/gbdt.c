@@ -1391,6 +1391,28 @@ static ln_status grow_round(trainer *t, int iteration, learn_tree *round, int *n
     return LN_OK;
 }
 
+/*
+ * Logs why boosting stopped when a round found no split. A model without
+ * trees predicts the base rate for every row, which the user must hear
+ * about with every setting that can forbid a split.
+ */
+static void log_no_split(const trainer *t, int iteration)
+{
+    const ln_train_params *p = t->params;
+
+    if (iteration > 0) {
+        ln_log(LN_LOG_INFO, "boosting stopped after %d rounds: no split improves the loss", iteration);
+        return;
+    }
+    ln_log(LN_LOG_WARN,
+           "boosting stopped after 0 rounds: no split improves the loss, so the model predicts the base rate "
+           "for every row. A split needs min_data_in_leaf (%d) rows on each side, out of %zu rows per tree, a "
+           "hessian sum of min_sum_hessian (%g) on each side, and a gain above min_gain_to_split (%g) after the "
+           "penalties l1 (%g) and l2 (%g)",
+           p->min_data_in_leaf, t->n_sampled, p->min_sum_hessian, p->min_gain_to_split, p->lambda_l1,
+           p->lambda_l2);
+}
+
 ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_table *train, const double *labels,
                      const double *weights, const ln_column **train_columns, const ln_table *valid,
                      const double *valid_labels, learn_pool *pool, ln_error *err)
@@ -1442,11 +1464,7 @@ ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_ta
 
         /* A round where no tree splits changes nothing later rounds could build on. */
         if (n_split == 0) {
-            /* A model with no tree predicts the base rate for every row, which the user must hear about. */
-            ln_log(iteration == 0 ? LN_LOG_WARN : LN_LOG_INFO,
-                   "boosting stopped after %d rounds: no split improves the loss%s", iteration,
-                   iteration == 0 ? " (the model predicts the base rate for every row; check min_data_in_leaf "
-                                    "against the train split's size)" : "");
+            log_no_split(&t, iteration);
             break;
         }
         for (size_t k = 0; k < t.n_outputs; k++) {

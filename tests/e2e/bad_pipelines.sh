@@ -100,6 +100,8 @@ check_json "$SCRATCH/cap.json" 'any("allows less than one" in w for w in j["warn
     "a capacity below one row is warned about"
 check "grep -q 'warning: boosting stopped after 0 rounds' '$SCRATCH/cap.err'" \
     "a model without trees is warned about, even with --quiet"
+check "grep -Eq 'min_data_in_leaf \(100000\) rows on each side, out of [0-9]+ rows per tree' '$SCRATCH/cap.err'" \
+    "the warning gives the settings that can forbid a split"
 rm -rf "$SCRATCH/runs"
 
 check "[ ! -e '$SCRATCH/lanner.db' ] || [ \$(sqlite3 '$SCRATCH/lanner.db' 'select count(*) from versions') -eq 0 ]" \
