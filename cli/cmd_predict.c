@@ -117,13 +117,38 @@ static int names_actions(const predict_output *o)
     return o->policy != NULL && o->policy->n_actions > 1 && ln_model_objective(o->model) == LN_OBJECTIVE_BINARY;
 }
 
+/* Returns 1 when name is one of the score, probability, contribution or bias columns the output writes. */
+static int is_output_column(const predict_output *o, const char *name)
+{
+    ln_objective objective = ln_model_objective(o->model);
+
+    if (objective == LN_OBJECTIVE_BINARY &&
+        (strcmp(name, "score") == 0 || strcmp(name, "flag") == 0 || (names_actions(o) && strcmp(name, "action") == 0)))
+        return 1;
+    if (objective == LN_OBJECTIVE_REGRESSION && strcmp(name, "prediction") == 0)
+        return 1;
+    if (objective == LN_OBJECTIVE_MULTICLASS && strcmp(name, "class") == 0)
+        return 1;
+    if (o->proba != NULL && strncmp(name, "probability_", 12) == 0)
+        return 1;
+    return o->contributions != NULL &&
+           (strcmp(name, "bias") == 0 || strncmp(name, "bias_", 5) == 0 || strncmp(name, "contribution_", 13) == 0);
+}
+
 static void write_header(FILE *out, const predict_output *o)
 {
     size_t outputs = ln_model_output_count(o->model);
     ln_objective objective = ln_model_objective(o->model);
     char name[1024];
 
-    if (o->id != NULL) {
+    if (o->id != NULL && is_output_column(o, o->id->name)) {
+        /* Two columns of one name would make the file ambiguous to readers such as pandas. */
+        snprintf(name, sizeof name, "%s_id", o->id->name);
+        fprintf(stderr, "lanner: warning: the id column '%s' is written as '%s', since the output has a column "
+                        "named '%s'\n", o->id->name, name, o->id->name);
+        ln_csv_write_field(out, name);
+        fputc(',', out);
+    } else if (o->id != NULL) {
         ln_csv_write_field(out, o->id->name);
         fputc(',', out);
     }

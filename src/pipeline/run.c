@@ -562,9 +562,13 @@ ln_status run_choose_threshold(run_context *run, ln_error *err)
         return ln_error_prefix(err, "%s: choosing the threshold on the valid split", run->pipeline->path);
 
     run->result->valid_threshold = run->thresholds[0];
-    for (size_t k = 0; k < run->n_actions; k++)
-        ln_log(LN_LOG_INFO, "action %s: threshold %.6g chosen on valid (%.2f%% of rows)",
-               run->pipeline->actions[k].name, run->thresholds[k], run->result->actions[k].valid_rate * 100);
+    for (size_t k = 0; k < run->n_actions; k++) {
+        if (isinf(run->thresholds[k]))
+            ln_log(LN_LOG_INFO, "action %s: no threshold beats flagging no row on valid", run->pipeline->actions[k].name);
+        else
+            ln_log(LN_LOG_INFO, "action %s: threshold %.6g chosen on valid (%.2f%% of rows)",
+                   run->pipeline->actions[k].name, run->thresholds[k], run->result->actions[k].valid_rate * 100);
+    }
     ln_log(LN_LOG_INFO, "valid payoff %.2f", run->result->valid_payoff);
     return LN_OK;
 }

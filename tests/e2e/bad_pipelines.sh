@@ -102,6 +102,9 @@ check "grep -q 'warning: boosting stopped after 0 rounds' '$SCRATCH/cap.err'" \
     "a model without trees is warned about, even with --quiet"
 check "grep -Eq 'min_data_in_leaf \(100000\) rows on each side, out of [0-9]+ rows per tree' '$SCRATCH/cap.err'" \
     "the warning gives the settings that can forbid a split"
+"$LANNER" run "$SCRATCH/p.yaml" --no-register --json >/dev/null 2>"$SCRATCH/cap.log"
+check "grep -q 'no threshold beats flagging no row on valid' '$SCRATCH/cap.log'" \
+    "a run that flags nothing says so instead of printing an infinite threshold"
 rm -rf "$SCRATCH/runs"
 
 check "[ ! -e '$SCRATCH/lanner.db' ] || [ \$(sqlite3 '$SCRATCH/lanner.db' 'select count(*) from versions') -eq 0 ]" \

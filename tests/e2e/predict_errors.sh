@@ -44,6 +44,24 @@ PY
 expect_exit 0 '' "$LANNER" predict --model "$model" --data "$SCRATCH/numeric_states.csv" -o "$SCRATCH/states.csv" --quiet
 check "[ \$(wc -l <'$SCRATCH/states.csv') -eq 201 ]" "digit-like values of a category feature are scored"
 
+# An id column named like an output column is written under another name, so no two columns share one.
+python3 - "$data" "$SCRATCH/with_id.csv" <<'PY'
+import csv, sys
+with open(sys.argv[1]) as source, open(sys.argv[2], "w", newline="") as out:
+    rows = csv.DictReader(source)
+    writer = csv.DictWriter(out, fieldnames=["score"] + rows.fieldnames)
+    writer.writeheader()
+    for i, row in enumerate(rows):
+        writer.writerow({"score": f"loan{i}", **row})
+PY
+sed 's/^target: Class$/target: Class\nid: score/' "$SOURCE_DIR/examples/lending-club/pipeline.yaml" >"$SCRATCH/id.yaml"
+"$LANNER" run "$SCRATCH/id.yaml" --data "$SCRATCH/with_id.csv" --runs-dir "$SCRATCH/runs" --no-register \
+    --json --quiet >"$SCRATCH/id_run.json"
+id_model=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["model_path"])' "$SCRATCH/id_run.json")
+expect_exit 0 '' "$LANNER" predict --model "$id_model" --data "$SCRATCH/with_id.csv" -o "$SCRATCH/id_scores.csv"
+check "[ \"\$(head -1 '$SCRATCH/id_scores.csv')\" = 'score_id,score,flag' ]" "a clashing id column is renamed"
+check "grep -q \"written as 'score_id'\" '$SCRATCH/err'" "the renamed id column is warned about"
+
 # A header without rows scores nothing and writes the header alone.
 head -1 "$data" >"$SCRATCH/header_only.csv"
 expect_exit 0 '' "$LANNER" predict --model "$model" --data "$SCRATCH/header_only.csv" -o "$SCRATCH/empty.csv" --quiet
