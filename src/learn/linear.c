@@ -15,6 +15,7 @@
  * Sums run over fixed row chunks added in chunk order, so the fit is the
  * same for any thread count.
  */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,23 +249,33 @@ static ln_status describe_features(ln_model *model, const ln_column **columns, s
             }
             if (lo > hi)
                 lo = hi = 0;
+
+            /*
+             * The sums run on values divided by the largest magnitude, so that
+             * values beyond 1e154, whose squares overflow, still get a finite
+             * mean and standard deviation.
+             */
+            double magnitude = fmax(fabs(lo), fabs(hi));
+            double unit = magnitude > 0 ? magnitude : 1.0;
             for (size_t r = 0; r < n_rows; r++)
                 if (!isnan(values[r])) {
-                    sum += clamp(values[r], lo, hi);
+                    sum += clamp(values[r], lo, hi) / unit;
                     n++;
                 }
             double mean = n > 0 ? sum / (double)n : 0;
             double squares = 0;
             for (size_t r = 0; r < n_rows; r++)
                 if (!isnan(values[r])) {
-                    double delta = clamp(values[r], lo, hi) - mean;
+                    double delta = clamp(values[r], lo, hi) / unit - mean;
                     squares += delta * delta;
                 }
-            double scale = n > 0 ? sqrt(squares / (double)n) : 0;
+            double scale = n > 0 ? sqrt(squares / (double)n) * unit : 0;
             lf->min = lo;
             lf->max = hi;
-            lf->mean = mean;
-            lf->scale = scale > 0 ? scale : 1.0;
+            lf->mean = mean * unit;
+            if (!(scale > 0))
+                scale = 1.0;
+            lf->scale = isfinite(scale) ? scale : DBL_MAX;
             lf->n_weights = 2;
         }
 
@@ -356,8 +367,9 @@ static ln_status newton(linear_fit *fit, learn_pool *pool, double *gradient, dou
         memcpy(fit->trial, fit->weights, d * sizeof *fit->trial);
         double objective = evaluate(fit, pool, 1, gradient, hessian);
         if (cholesky_solve(hessian, d, gradient, step) != 0)
-            return ln_error_set(err, LN_ERR_DATA, "logistic regression: the Hessian is not positive definite "
-                                                  "(set linear_l2 above 0)");
+            return ln_error_set(err, LN_ERR_DATA,
+                                "logistic regression: the Hessian is not positive definite (linear_l2 is %g; raise "
+                                "it, or drop features that are constant or copies of others)", fit->l2);
 
         double scale = 1.0;
         double trial_objective = objective;

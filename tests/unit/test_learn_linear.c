@@ -153,6 +153,33 @@ static void infinities_clamp_to_training_range(void **state)
     ln_table_free(table);
 }
 
+/*
+ * Standardising makes a fit independent of a feature's units: x1 times 1e180,
+ * whose squares overflow a double, gives the probabilities of x1 itself.
+ */
+static void huge_values_fit_like_scaled_ones(void **state)
+{
+    (void)state;
+    ln_table *plain = reference_table();
+    ln_table *huge = reference_table();
+    for (size_t i = 0; i < N; i++)
+        huge->cols[0].values[i] = X1[i] * 1e180;
+    ln_model *plain_model = train_linear(plain, Y, 1.0, 1);
+    ln_model *huge_model = train_linear(huge, Y, 1.0, 1);
+
+    double plain_scores[N], huge_scores[N];
+    ln_error err = {0};
+    assert_int_equal(ln_model_predict(plain_model, plain, plain_scores, &err), LN_OK);
+    assert_int_equal(ln_model_predict(huge_model, huge, huge_scores, &err), LN_OK);
+    for (size_t i = 0; i < N; i++)
+        assert_true(fabs(plain_scores[i] - huge_scores[i]) < 1e-9);
+
+    ln_model_free(plain_model);
+    ln_model_free(huge_model);
+    ln_table_free(plain);
+    ln_table_free(huge);
+}
+
 static void unseen_category_uses_pooled_weight(void **state)
 {
     (void)state;
@@ -204,6 +231,7 @@ int main(void)
         cmocka_unit_test(matches_sklearn_probabilities),
         cmocka_unit_test(thread_count_gives_same_fit),
         cmocka_unit_test(infinities_clamp_to_training_range),
+        cmocka_unit_test(huge_values_fit_like_scaled_ones),
         cmocka_unit_test(unseen_category_uses_pooled_weight),
         cmocka_unit_test(separable_data_converge_with_l2),
     };
