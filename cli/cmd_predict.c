@@ -97,6 +97,7 @@ typedef struct predict_output {
     const double *scores;        /* one per row */
     const double *proba;         /* multiclass: n_classes per row, else NULL */
     const double *contributions; /* --explain: outputs x (features + 1) per row, else NULL */
+    const double *raw;           /* --explain: the raw score of each output per row, else NULL */
     size_t n_rows;
     double threshold;
     const predict_settings *policy; /* names an action per row when it has more than one */
@@ -131,8 +132,8 @@ static int is_output_column(const predict_output *o, const char *name)
         return 1;
     if (o->proba != NULL && strncmp(name, "probability_", 12) == 0)
         return 1;
-    return o->contributions != NULL &&
-           (strcmp(name, "bias") == 0 || strncmp(name, "bias_", 5) == 0 || strncmp(name, "contribution_", 13) == 0);
+    return o->contributions != NULL && (strcmp(name, "bias") == 0 || strncmp(name, "bias_", 5) == 0 ||
+                                        strncmp(name, "contribution_", 13) == 0 || strncmp(name, "raw_score", 9) == 0);
 }
 
 static void write_header(FILE *out, const predict_output *o)
@@ -171,9 +172,9 @@ static void write_header(FILE *out, const predict_output *o)
             ln_csv_write_field(out, name);
         }
         if (outputs > 1)
-            fprintf(out, ",bias_%zu", k);
+            fprintf(out, ",bias_%zu,raw_score_%zu", k, k);
         else
-            fputs(",bias", out);
+            fputs(",bias,raw_score", out);
     }
     fputc('\n', out);
 }
@@ -203,8 +204,12 @@ static void write_scores(FILE *out, const predict_output *o)
         }
         for (size_t k = 0; o->proba != NULL && k < outputs; k++)
             fprintf(out, ",%.17g", o->proba[i * outputs + k]);
-        for (size_t j = 0; o->contributions != NULL && j < width; j++)
-            fprintf(out, ",%.17g", o->contributions[i * width + j]);
+        /* Each output's contributions and bias, then its raw score, which they add up to. */
+        for (size_t k = 0; o->contributions != NULL && k < outputs; k++) {
+            for (size_t j = 0; j < width / outputs; j++)
+                fprintf(out, ",%.17g", o->contributions[i * width + k * (width / outputs) + j]);
+            fprintf(out, ",%.17g", o->raw[i * outputs + k]);
+        }
         fputc('\n', out);
     }
 }
@@ -253,7 +258,7 @@ static void print_summary_json(const char *output, size_t n, const double *score
 
 /* Computes multiclass probabilities and, with --explain, contributions; the caller frees both. */
 static ln_status predict_extras(const ln_model *model, const ln_table *data, int explain, double **proba,
-                                double **contributions, ln_error *err)
+                                double **contributions, double **raw, ln_error *err)
 {
     size_t rows = data->n_rows ? data->n_rows : 1;
     size_t outputs = ln_model_output_count(model);
@@ -270,9 +275,13 @@ static ln_status predict_extras(const ln_model *model, const ln_table *data, int
 
     size_t width = outputs * (ln_model_feature_count(model) + 1);
     *contributions = malloc(rows * width * sizeof **contributions);
-    if (*contributions == NULL)
+    *raw = malloc(rows * outputs * sizeof **raw);
+    if (*contributions == NULL || *raw == NULL)
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory explaining %zu rows", data->n_rows);
-    return ln_model_explain(model, data, *contributions, err);
+    status = ln_model_explain(model, data, *contributions, err);
+    if (status == LN_OK)
+        status = ln_model_predict_raw(model, data, *raw, err);
+    return status;
 }
 
 typedef struct predict_args {
@@ -338,7 +347,7 @@ int cmd_predict(int argc, char **argv)
     ln_model *model = NULL;
     ln_table *data = NULL;
     json_t *metadata = NULL;
-    double *scores = NULL, *proba = NULL, *contributions = NULL;
+    double *scores = NULL, *proba = NULL, *contributions = NULL, *raw = NULL;
     predict_settings settings;
     cli_model_load load = {0};
 
@@ -357,7 +366,7 @@ int cmd_predict(int argc, char **argv)
     if (has_rows)
         status = ln_model_predict(model, data, scores, &err);
     if (has_rows && status == LN_OK)
-        status = predict_extras(model, data, args.explain, &proba, &contributions, &err);
+        status = predict_extras(model, data, args.explain, &proba, &contributions, &raw, &err);
 
     const ln_column *id = NULL;
     if (status == LN_OK && settings.id_column != NULL) {
@@ -370,7 +379,7 @@ int cmd_predict(int argc, char **argv)
     }
     double threshold = args.has_threshold ? args.threshold_override : settings.threshold;
     if (status == LN_OK) {
-        predict_output output = {model, id, scores, proba, contributions, data->n_rows, threshold, &settings};
+        predict_output output = {model, id, scores, proba, contributions, raw, data->n_rows, threshold, &settings};
         status = write_output(args.output, &output, &err);
     }
     if (status == LN_OK && args.common.json)
@@ -380,6 +389,7 @@ int cmd_predict(int argc, char **argv)
     free(scores);
     free(proba);
     free(contributions);
+    free(raw);
     ln_table_free(data);
     json_decref(metadata);
     ln_model_free(model);

@@ -62,6 +62,21 @@ expect_exit 0 '' "$LANNER" predict --model "$id_model" --data "$SCRATCH/with_id.
 check "[ \"\$(head -1 '$SCRATCH/id_scores.csv')\" = 'score_id,score,flag' ]" "a clashing id column is renamed"
 check "grep -q \"written as 'score_id'\" '$SCRATCH/err'" "the renamed id column is warned about"
 
+# --explain: each row's contributions and bias add up to its raw score, the log-odds of its score.
+expect_exit 0 '' "$LANNER" predict --model "$model" --data "$data" -o "$SCRATCH/explained.csv" --explain --quiet
+python3 - "$SCRATCH/explained.csv" >"$SCRATCH/additivity" <<'PY'
+import csv, math, sys
+worst = 0.0
+for row in csv.DictReader(open(sys.argv[1])):
+    parts = sum(float(v) for k, v in row.items() if k.startswith("contribution_")) + float(row["bias"])
+    raw = float(row["raw_score"])
+    p = float(row["score"])
+    worst = max(worst, abs(parts - raw), abs(raw - math.log(p / (1 - p))))
+print(worst)
+PY
+check "python3 -c 'import sys; sys.exit(0 if float(open(sys.argv[1]).read()) < 1e-9 else 1)' '$SCRATCH/additivity'" \
+    "contributions and bias add up to raw_score, the log-odds of score (worst: $(cat "$SCRATCH/additivity"))"
+
 # A header without rows scores nothing and writes the header alone.
 head -1 "$data" >"$SCRATCH/header_only.csv"
 expect_exit 0 '' "$LANNER" predict --model "$model" --data "$SCRATCH/header_only.csv" -o "$SCRATCH/empty.csv" --quiet
