@@ -513,6 +513,8 @@ static ln_status train_key(run_context *run, ln_error *err)
     cache_key_number(&key, "max_bins", train->max_bins);
     cache_key_number(&key, "early_stopping_rounds", train->early_stopping_rounds);
     cache_key_number(&key, "seed", (double)train->seed);
+    cache_key_number(&key, "scale_pos_weight", train->scale_pos_weight);
+    cache_key_number(&key, "calibration", train->calibration);
     /* The thread count is left out: training gives the same model on any number of threads. */
     return cache_key_finish(&key, run->keys.train, err);
 }
