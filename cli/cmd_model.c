@@ -18,7 +18,8 @@ static void print_model_help(void)
            "\n"
            "Shows a model file: learner, objective, training parameters, trees kept,\n"
            "features with their type, category count and importance (share of split\n"
-           "gain, and split count), calibration, and the metadata lanner run stored\n"
+           "gain, and split count), calibration with its fitted values, logistic\n"
+           "regression coefficients, and the metadata lanner run stored\n"
            "(threshold, id column, ...).\n"
            "\n"
            "Options:\n"
@@ -107,6 +108,67 @@ static json_t *features_json(const ln_model *model, const double *gain, const ui
     return features;
 }
 
+static json_t *calibration_json(const ln_model *model)
+{
+    ln_calibration_info info;
+    json_t *object = json_object();
+
+    ln_model_calibration_info(model, &info);
+    json_object_set_new(object, "method", json_string(ln_calibration_name(info.method)));
+    if (info.method == LN_CALIBRATION_SIGMOID) {
+        json_object_set_new(object, "a", json_real(info.a));
+        json_object_set_new(object, "b", json_real(info.b));
+    } else if (info.method == LN_CALIBRATION_ISOTONIC) {
+        json_t *points = json_array();
+        for (size_t i = 0; i < info.n_points; i++)
+            json_array_append_new(points, json_pack("[f, f]", info.x[i], info.y[i]));
+        json_object_set_new(object, "points", points);
+    }
+    return object;
+}
+
+/* The name of bin b of a linear model's category feature f (see ln_linear_feature_info). */
+static const char *linear_bin_name(const ln_model *model, size_t f, int b)
+{
+    if (b == 0)
+        return "(missing)";
+    if (b == 1)
+        return "(other)";
+    return b - 2 < ln_model_category_count(model, f) ? ln_model_category(model, f, b - 2) : "(unknown bin)";
+}
+
+static json_t *linear_json(const ln_model *model)
+{
+    json_t *object = json_object();
+    json_t *features = json_array();
+
+    json_object_set_new(object, "intercept", json_real(ln_model_linear_intercept(model)));
+    for (size_t f = 0; f < ln_model_feature_count(model); f++) {
+        ln_linear_feature_info info;
+        json_t *feature = json_object();
+        if (ln_model_linear_feature(model, f, &info) != 0)
+            continue;
+        json_object_set_new(feature, "name", json_string(ln_model_feature_name(model, f)));
+        if (ln_model_feature_type(model, f) == LN_TYPE_CATEGORY) {
+            json_t *weights = json_object();
+            for (int b = 0; b < info.n_weights; b++)
+                json_object_set_new(weights, linear_bin_name(model, f, b), json_real(info.weights[b]));
+            json_object_set_new(feature, "weights", weights);
+        } else {
+            json_object_set_new(feature, "weight", json_real(info.weights[0]));
+            json_object_set_new(feature, "weight_per_unit", json_real(info.weights[0] / info.scale));
+            json_object_set_new(feature, "missing_weight", json_real(info.weights[1]));
+            json_object_set_new(feature, "mean", json_real(info.mean));
+            json_object_set_new(feature, "scale", json_real(info.scale));
+            json_object_set_new(feature, "min", json_real(info.min));
+            json_object_set_new(feature, "max", json_real(info.max));
+        }
+        json_array_append_new(features, feature);
+    }
+    json_object_set_new(object, "features", features);
+    return object;
+}
+
 static json_t *model_json(const ln_model *model, const char *path, int with_trees, const double *gain,
                           const uint64_t *splits)
 {
@@ -118,6 +180,9 @@ static json_t *model_json(const ln_model *model, const char *path, int with_tree
         json_object_set_new(root, "classes", json_integer((json_int_t)ln_model_output_count(model)));
     json_object_set_new(root, "trees", json_integer(ln_model_tree_count(model)));
     json_object_set_new(root, "calibration", json_string(ln_calibration_name(ln_model_calibration(model))));
+    json_object_set_new(root, "calibration_fit", calibration_json(model));
+    if (ln_model_learner(model) == LN_LEARNER_LINEAR)
+        json_object_set_new(root, "linear", linear_json(model));
 
     json_t *params = json_object();
     for (size_t i = 0; i < ln_model_param_count(model); i++) {
@@ -212,6 +277,41 @@ static void print_tree(const ln_model *model, int tree)
     free(stack);
 }
 
+static void print_calibration(const ln_model *model)
+{
+    ln_calibration_info info;
+
+    ln_model_calibration_info(model, &info);
+    printf("  calibration  %s", ln_calibration_name(info.method));
+    if (info.method == LN_CALIBRATION_SIGMOID)
+        printf(" (P = 1 / (1 + exp(-(%.6g * log-odds + %.6g))))", info.a, info.b);
+    else if (info.method == LN_CALIBRATION_ISOTONIC)
+        printf(" (%zu points; --json lists them)", info.n_points);
+    putchar('\n');
+}
+
+/* Prints a logistic regression's intercept and weights: numeric ones per standard deviation and per unit. */
+static void print_linear(const ln_model *model)
+{
+    printf("\nCoefficients (log-odds)\n  %-28s %12.6g\n", "intercept", ln_model_linear_intercept(model));
+    printf("  %-28s %12s %12s %12s %12s %12s\n", "numeric feature", "per sd", "per unit", "if missing", "mean", "sd");
+    for (size_t f = 0; f < ln_model_feature_count(model); f++) {
+        ln_linear_feature_info info;
+        if (ln_model_feature_type(model, f) == LN_TYPE_CATEGORY || ln_model_linear_feature(model, f, &info) != 0)
+            continue;
+        printf("  %-28s %12.6g %12.6g %12.6g %12.6g %12.6g\n", ln_model_feature_name(model, f), info.weights[0],
+               info.weights[0] / info.scale, info.weights[1], info.mean, info.scale);
+    }
+    for (size_t f = 0; f < ln_model_feature_count(model); f++) {
+        ln_linear_feature_info info;
+        if (ln_model_feature_type(model, f) != LN_TYPE_CATEGORY || ln_model_linear_feature(model, f, &info) != 0)
+            continue;
+        printf("  %s (category)\n", ln_model_feature_name(model, f));
+        for (int b = 0; b < info.n_weights; b++)
+            printf("    %-26s %12.6g\n", linear_bin_name(model, f, b), info.weights[b]);
+    }
+}
+
 static void print_text(const ln_model *model, const char *path, int with_trees, const double *gain,
                        const uint64_t *splits)
 {
@@ -224,7 +324,7 @@ static void print_text(const ln_model *model, const char *path, int with_trees, 
     if (objective == LN_OBJECTIVE_MULTICLASS)
         printf(" (%zu classes, one tree per class per round)", ln_model_output_count(model));
     printf("\n  trees        %d\n", ln_model_tree_count(model));
-    printf("  calibration  %s\n", ln_calibration_name(ln_model_calibration(model)));
+    print_calibration(model);
 
     printf("\nParameters%s\n", ln_model_param_count(model) == 0 ? " (not stored: format 1 file)" : "");
     for (size_t i = 0; i < ln_model_param_count(model); i++) {
@@ -245,6 +345,9 @@ static void print_text(const ln_model *model, const char *path, int with_trees, 
         printf("  %-28s %-10s %10s %9.2f%% %8llu\n", ln_model_feature_name(model, f), ln_type_name(type), count,
                gain[f] * 100, (unsigned long long)splits[f]);
     }
+
+    if (!trees)
+        print_linear(model);
 
     const char *metadata = ln_model_metadata(model);
     printf("\nMetadata\n  %s\n", metadata[0] != '\0' ? metadata : "(none)");

@@ -306,6 +306,36 @@ ln_calibration ln_model_calibration(const ln_model *model);
 /* Returns "none", "isotonic" or "sigmoid". */
 const char *ln_calibration_name(ln_calibration method);
 
+/* A model's fitted calibration, for display. Arrays point into the model. */
+typedef struct ln_calibration_info {
+    ln_calibration method;
+    double a, b;         /* sigmoid: P = 1 / (1 + exp(-(a * raw + b))), raw the log-odds; else 0 */
+    size_t n_points;     /* isotonic: points of the curve, x ascending; else 0 */
+    const double *x, *y; /* isotonic: uncalibrated P and calibrated P; else NULL */
+} ln_calibration_info;
+
+void ln_model_calibration_info(const ln_model *model, ln_calibration_info *info);
+
+/*
+ * One feature of a logistic regression, for display. A numeric feature's
+ * value is clamped to [min, max] and standardised, z = (x - mean) / scale,
+ * and adds weights[0] * z to the log-odds, or weights[1] when missing. A
+ * category feature adds weights[b] for its bin b: 0 missing, 1 a category
+ * too rare to keep or never seen, 2 + i the model's category i
+ * (ln_model_category). The intercept is ln_model_linear_intercept.
+ */
+typedef struct ln_linear_feature_info {
+    double mean, scale, min, max; /* numeric features only */
+    const double *weights;
+    int n_weights;
+} ln_linear_feature_info;
+
+/* Fills info for feature index of a logistic regression; returns -1 for a tree model or a bad index. */
+int ln_model_linear_feature(const ln_model *model, size_t index, ln_linear_feature_info *info);
+
+/* Returns a logistic regression's intercept: the log-odds with every standardised value 0. */
+double ln_model_linear_intercept(const ln_model *model);
+
 /*
  * Writes the model to path in the binary model format (see
  * src/learn/model_file.c) through a temporary file renamed over path.

@@ -444,3 +444,40 @@ ln_status ln_model_predict_row(const ln_model *model, const ln_model_row *row, d
     learn_raw_to_probability(model, out);
     return LN_OK;
 }
+
+void ln_model_calibration_info(const ln_model *model, ln_calibration_info *info)
+{
+    const learn_calibration *calibration = &model->calibration;
+
+    memset(info, 0, sizeof *info);
+    info->method = calibration->method;
+    if (calibration->method == LN_CALIBRATION_SIGMOID) {
+        info->a = calibration->a;
+        info->b = calibration->b;
+    } else if (calibration->method == LN_CALIBRATION_ISOTONIC) {
+        info->n_points = calibration->n_points;
+        info->x = calibration->x;
+        info->y = calibration->y;
+    }
+}
+
+int ln_model_linear_feature(const ln_model *model, size_t index, ln_linear_feature_info *info)
+{
+    memset(info, 0, sizeof *info);
+    if (model->learner != LN_LEARNER_LINEAR || model->linear == NULL || index >= model->n_features)
+        return -1;
+
+    const learn_linear_feature *feature = &model->linear[index];
+    info->mean = feature->mean;
+    info->scale = feature->scale;
+    info->min = feature->min;
+    info->max = feature->max;
+    info->weights = feature->weights;
+    info->n_weights = feature->n_weights;
+    return 0;
+}
+
+double ln_model_linear_intercept(const ln_model *model)
+{
+    return model->base_scores[0];
+}

@@ -30,6 +30,39 @@ check_json "$SCRATCH/linear.json" 'j["model"]["type"] == "linear"' "linear learn
 check_json "$SCRATCH/linear.json" 'j["test"]["model"]["auc"] > 0.75' "logistic regression AUC above 0.75"
 check_json "$SCRATCH/linear.json" 'j["test"]["model"]["auc"] < 0.97' "logistic regression below trees' reach"
 
+# model show gives the coefficients that predict uses: a numeric feature's contribution is its weight
+# times the clamped, standardised value.
+linear_model=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["model_path"])' "$SCRATCH/linear.json")
+"$LANNER" model show "$linear_model" --json >"$SCRATCH/linear_show.json"
+expect_exit 0 '' "$LANNER" model show "$linear_model"
+check "grep -q '^Coefficients (log-odds)' '$SCRATCH/out'" "model show prints the coefficients of a linear model"
+head -51 "$data" >"$SCRATCH/fifty.csv"
+expect_exit 0 '' "$LANNER" predict --model "$linear_model" --data "$SCRATCH/fifty.csv" -o "$SCRATCH/linear_explained.csv" \
+    --explain --quiet
+python3 - "$SCRATCH/linear_show.json" "$SCRATCH/fifty.csv" "$SCRATCH/linear_explained.csv" >"$SCRATCH/coef_error" <<'PY'
+import csv, json, sys
+show = json.load(open(sys.argv[1]))
+feature = next(f for f in show["linear"]["features"] if "weight" in f and f["name"] == "total_day_minutes")
+worst = 0.0
+for data, explained in zip(csv.DictReader(open(sys.argv[2])), csv.DictReader(open(sys.argv[3]))):
+    x = min(max(float(data["total_day_minutes"]), feature["min"]), feature["max"])
+    expected = feature["weight"] * (x - feature["mean"]) / feature["scale"]
+    worst = max(worst, abs(expected - float(explained["contribution_total_day_minutes"])))
+print(worst)
+PY
+check "python3 -c 'import sys; sys.exit(0 if float(open(sys.argv[1]).read()) < 1e-9 else 1)' '$SCRATCH/coef_error'" \
+    "the shown coefficients give predict's contributions (worst: $(cat "$SCRATCH/coef_error"))"
+
+# model show gives a sigmoid calibration's fitted values.
+sed 's/type: gbdt/type: gbdt\n  calibration: sigmoid/' "$pipeline" >"$SCRATCH/sigmoid.yaml"
+"$LANNER" run "$SCRATCH/sigmoid.yaml" --data "$data" --runs-dir "$SCRATCH/runs" --no-register --json --quiet \
+    >"$SCRATCH/sigmoid.json"
+sigmoid_model=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["model_path"])' "$SCRATCH/sigmoid.json")
+"$LANNER" model show "$sigmoid_model" --json >"$SCRATCH/sigmoid_show.json"
+check_json "$SCRATCH/sigmoid_show.json" \
+    "j['calibration_fit']['method'] == 'sigmoid' and j['calibration_fit']['a'] > 0 and 'b' in j['calibration_fit']" \
+    "model show --json gives the sigmoid calibration's a and b"
+
 # A tight capacity: the valid split never flags more than 1% of rows.
 sed 's/max_flag_rate: 0.2/max_flag_rate: 0.01/' "$pipeline" >"$SCRATCH/tight.yaml"
 "$LANNER" run "$SCRATCH/tight.yaml" --data "$data" --runs-dir "$SCRATCH/runs" --no-register \
