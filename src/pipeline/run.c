@@ -183,7 +183,7 @@ ln_status run_check_columns(run_context *run, ln_error *err)
         return status;
 
     if (run->data->n_rows < RUN_MIN_ROWS)
-        return ln_error_set(err, LN_ERR_DATA, "%s: the data has %zu rows; a run needs at least %d",
+        return ln_error_set(err, LN_ERR_DATA, "%s: the data has %zu rows; at least %d are needed",
                             pipeline->path, run->data->n_rows, RUN_MIN_ROWS);
 
     status = run_make_labels(run->data, pipeline->target, pipeline->positive, &run->labels, err);

@@ -175,10 +175,10 @@ ln_status ydoc_integer(ydoc *doc, yaml_node_t *node, const char *key, long long 
     char *end = NULL;
     errno = 0;
     long long value = strtoll(text, &end, 10);
-    if (end == text || *end != '\0' || errno == ERANGE)
+    if (end == text || *end != '\0')
         return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: '%s' must be a whole number, found '%s'",
                             doc->path, ydoc_line(node), key, text);
-    if (value < minimum || value > maximum)
+    if (errno == ERANGE || value < minimum || value > maximum)
         return ln_error_set(err, LN_ERR_CONFIG, "%s:%d: '%s' must be between %lld and %lld, found %s",
                             doc->path, ydoc_line(node), key, minimum, maximum, text);
     *out = value;

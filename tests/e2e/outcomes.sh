@@ -88,6 +88,11 @@ check "grep -q 'gain over production' '$run_dir/report.html'" "report states the
 check "grep -q 'id=\"slices\"' '$run_dir/report.html' && grep -q 'Payoff against the share given review' '$run_dir/report.html'" \
     "report has the slice table and a payoff chart per action"
 
+# lanner evaluate on too few rows says how many it needs, without speaking of a run.
+head -51 "$data" >"$SCRATCH/fifty.csv"
+expect_exit 2 'the data has 50 rows; at least 100 are needed' "$LANNER" evaluate --model "$run_dir/model.lnr" \
+    --data "$SCRATCH/fifty.csv" --quiet
+
 # lanner evaluate: the saved model on the whole file reproduces its stored thresholds.
 "$LANNER" evaluate --model "$run_dir/model.lnr" --data "$data" --json --quiet >"$SCRATCH/eval.json"
 check_json "$SCRATCH/eval.json" 'j["rows"] == 9857' "evaluate scores every row"

@@ -127,6 +127,8 @@ static void config_rejects_bad_files_with_place(void **state)
         {"lerning_rate: 1\n", NULL, NULL, "p.yaml:14: unknown key 'lerning_rate' in the top level"},
         {"model: {type: forest}\n", NULL, NULL, "p.yaml:14: model 'type' must be gbdt or linear, found 'forest'"},
         {"model: {trees: many}\n", NULL, NULL, "p.yaml:14: 'trees' must be a whole number, found 'many'"},
+        {"model: {seed: 99999999999999999999}\n", NULL, NULL,
+         "p.yaml:14: 'seed' must be between 0 and 9223372036854775807, found 99999999999999999999"},
         {"model: {learning_rate: 2}\n", NULL, NULL, "'learning_rate' must be between"},
         {"split: {valid: 0.5, test: 0.5}\n", NULL, NULL, "at least 10% for training"},
         {"ignore: email\n", NULL, NULL, "'ignore' must be a list"},
