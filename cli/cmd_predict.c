@@ -352,8 +352,8 @@ int cmd_predict(int argc, char **argv)
     cli_model_load load = {0};
 
     ln_status status = ln_model_load(args.model_path, &model, &err);
-    if (status == LN_OK)
-        status = read_settings(model, &metadata, &settings, &err);
+    if (status == LN_OK && (status = read_settings(model, &metadata, &settings, &err)) != LN_OK)
+        ln_error_prefix(&err, "%s", args.model_path);
     if (status == LN_OK)
         status = cli_model_load_options(model, NULL, &load, &err);
     if (status == LN_OK)
