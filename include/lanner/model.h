@@ -98,7 +98,8 @@ typedef enum ln_calibration {
 typedef enum ln_histograms {
     /* Row-wise when one leaf's histogram fits a core's L2 cache and most features are drawn per tree. */
     LN_HISTOGRAMS_AUTO = 0,
-    LN_HISTOGRAMS_ROW_WISE = 1,    /* every feature of a row at once, from a row-major copy of the bins */
+    /* Every feature of a row at once, from a row-major copy of the bins; at most 65,536 bins in all, else column-wise. */
+    LN_HISTOGRAMS_ROW_WISE = 1,
     LN_HISTOGRAMS_COLUMN_WISE = 2, /* one feature at a time, over its column of bins */
 } ln_histograms;
 

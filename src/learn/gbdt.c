@@ -1159,6 +1159,9 @@ static ln_status allocate_trainer(trainer *t, ln_error *err)
  */
 static int builds_row_wise(const trainer *t)
 {
+    /* Row entries are 16-bit histogram positions. */
+    if (t->total_bins > (size_t)UINT16_MAX + 1)
+        return 0;
     if (t->params->histograms != LN_HISTOGRAMS_AUTO)
         return t->params->histograms == LN_HISTOGRAMS_ROW_WISE;
     return t->total_bins * sizeof(gbdt_bin) <= ROW_HIST_MAX_BYTES && t->params->feature_subsample >= 0.75;

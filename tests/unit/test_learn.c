@@ -518,6 +518,57 @@ static void histogram_layouts_agree(void **state)
     free(labels);
 }
 
+/* Row-wise histograms store 16-bit positions, so a model of more than 65,536 bins is summed column-wise. */
+static void wide_model_falls_back_to_columns(void **state)
+{
+    (void)state;
+    size_t n_rows = 2000, n_features = 300;
+    ln_table *table = ln_table_new(n_rows);
+    double *labels = malloc(n_rows * sizeof *labels);
+    const char **features = malloc(n_features * sizeof *features);
+    char (*names)[16] = malloc(n_features * sizeof *names);
+    lcg_state = 17;
+    for (size_t f = 0; f < n_features; f++) {
+        snprintf(names[f], sizeof names[f], "x%zu", f);
+        features[f] = names[f];
+        ln_column *column = add_column(table, names[f], LN_TYPE_FLOAT);
+        for (size_t r = 0; r < n_rows; r++)
+            column->values[r] = next_uniform();
+    }
+    for (size_t r = 0; r < n_rows; r++)
+        labels[r] = table->cols[0].values[r] + 0.3 * next_uniform() > 0.6;
+
+    size_t size[2];
+    char *files[2];
+    ln_histograms layouts[] = {LN_HISTOGRAMS_ROW_WISE, LN_HISTOGRAMS_COLUMN_WISE};
+    for (int i = 0; i < 2; i++) {
+        ln_train_params params = small_params();
+        params.trees = 5;
+        params.histograms = layouts[i];
+        ln_model *model = NULL;
+        ln_error err = {0};
+        assert_int_equal(ln_model_train(&params, table, labels, features, n_features, NULL, NULL, &model, &err),
+                         LN_OK);
+        char path[] = "/tmp/lanner-wide-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(ln_model_save(model, path, &err), LN_OK);
+        assert_int_equal(ln_read_file(path, 1 << 30, &files[i], &size[i], &err), LN_OK);
+        unlink(path);
+        ln_model_free(model);
+    }
+    assert_int_equal(size[0], size[1]);
+    assert_memory_equal(files[0], files[1], size[0]);
+
+    free(files[0]);
+    free(files[1]);
+    free(names);
+    free(features);
+    free(labels);
+    ln_table_free(table);
+}
+
 static void bad_input_is_rejected(void **state)
 {
     (void)state;
@@ -673,6 +724,7 @@ int main(void)
         cmocka_unit_test(early_stopping_keeps_best_iteration),
         cmocka_unit_test(thread_count_gives_identical_file),
         cmocka_unit_test(histogram_layouts_agree),
+        cmocka_unit_test(wide_model_falls_back_to_columns),
         cmocka_unit_test(bad_input_is_rejected),
         cmocka_unit_test(validation_categories_match_by_string),
         cmocka_unit_test(constant_feature_predicts_base_rate),
