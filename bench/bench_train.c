@@ -8,6 +8,7 @@
  *               [--row-subsample X] [--feature-subsample X] [--seed N] [--histograms auto|row|column]
  *               [--objective binary|regression|multiclass] [--classes N]
  *               [--calibration isotonic|sigmoid] [--model out.lnr] [--scores out.txt]
+ *               [--min-category-rows N] [--cat-smooth X] [--cat-l2 X] [--min-data-per-category N]
  *               [--load-model in.lnr] [--predict-repeat N] [--explain-rows N]
  *
  * --load-model skips training and scores the test file with a saved model;
@@ -305,6 +306,10 @@ int main(int argc, char **argv)
         else if (!strcmp(key, "--min-hessian")) params.min_sum_hessian = atof(value);
         else if (!strcmp(key, "--l2")) params.lambda_l2 = params.linear_l2 = atof(value);
         else if (!strcmp(key, "--early-stop")) params.early_stopping_rounds = atoi(value);
+        else if (!strcmp(key, "--min-category-rows")) params.min_category_rows = atoi(value);
+        else if (!strcmp(key, "--cat-smooth")) params.cat_smooth = atof(value);
+        else if (!strcmp(key, "--cat-l2")) params.cat_l2 = atof(value);
+        else if (!strcmp(key, "--min-data-per-category")) params.min_data_per_category = atoi(value);
         else if (!strcmp(key, "--threads")) params.threads = atoi(value);
         else if (!strcmp(key, "--histograms"))
             params.histograms = !strcmp(value, "row") ? LN_HISTOGRAMS_ROW_WISE

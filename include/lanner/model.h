@@ -117,6 +117,20 @@ typedef struct ln_train_params {
     double row_subsample;      /* fraction of rows drawn per tree, default 1.0 */
     double feature_subsample;  /* fraction of features drawn per tree, default 1.0 */
     int max_bins;              /* bins per numeric feature, 2..255, default 255 */
+    /*
+     * Category features. In both learners, a category with fewer than
+     * min_category_rows training rows shares one bin with the other rare
+     * categories and with categories unseen in training. The other three
+     * settings shape gbdt's category splits, which sort a node's categories
+     * by gradient sum / (hessian sum + cat_smooth) and split the sorted order
+     * in two. Categories with fewer than min_data_per_category rows in the
+     * node are left out of the order and go right. A category split is
+     * scored with lambda_l2 + cat_l2 in place of lambda_l2.
+     */
+    int min_category_rows;     /* default 10, at least 1 */
+    double cat_smooth;         /* default 10, >= 0 (LightGBM's cat_smooth) */
+    double cat_l2;             /* default 10, >= 0 (LightGBM's cat_l2) */
+    int min_data_per_category; /* default 10, at least 1 */
     int early_stopping_rounds; /* default 50; 0 disables; needs a validation set */
     double linear_l2;          /* logistic regression: L2 strength on standardised weights, default 1.0 */
     uint64_t seed;             /* default 7 */

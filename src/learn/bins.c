@@ -182,11 +182,11 @@ static int compare_counts(const void *a, const void *b)
 }
 
 /*
- * Keeps the categories with at least LEARN_MIN_CATEGORY_ROWS rows, the most
- * frequent first (ties by dictionary code), at most max_categories of them.
+ * Keeps the categories with at least min_rows rows, the most frequent first
+ * (ties by dictionary code), at most max_categories of them.
  */
 ln_status learn_build_category_bins(learn_feature *feature, const ln_column *column, size_t n_rows,
-                                    int max_categories, ln_error *err)
+                                    int max_categories, int min_rows, ln_error *err)
 {
     int32_t dict_size = column->dict != NULL ? ln_dict_count(column->dict) : 0;
     category_count *counts = calloc((size_t)dict_size + 1, sizeof *counts);
@@ -203,7 +203,7 @@ ln_status learn_build_category_bins(learn_feature *feature, const ln_column *col
     qsort(counts, (size_t)dict_size, sizeof *counts, compare_counts);
 
     int32_t kept = 0;
-    while (kept < dict_size && kept < max_categories && counts[kept].count >= LEARN_MIN_CATEGORY_ROWS)
+    while (kept < dict_size && kept < max_categories && counts[kept].count >= (size_t)min_rows)
         kept++;
 
     char **categories = calloc((size_t)kept + 1, sizeof *categories);

@@ -240,7 +240,8 @@ static void edges_task(void *context, size_t f)
 
     if (feature->type == LN_TYPE_CATEGORY)
         job->statuses[f] = learn_build_category_bins(feature, job->columns[f], job->n_rows,
-                                                     LN_LEARN_MAX_TREE_CATEGORIES, &job->errors[f]);
+                                                     LN_LEARN_MAX_TREE_CATEGORIES, job->params->min_category_rows,
+                                                     &job->errors[f]);
     else
         job->statuses[f] = learn_build_numeric_bins(feature, job->columns[f]->values, job->n_rows,
                                                     job->params->max_bins, job->params->seed + f,
@@ -1423,8 +1424,7 @@ ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_ta
     trainer t;
     memset(&t, 0, sizeof t);
     t.params = params;
-    t.split_params = (gbdt_split_params){params->lambda_l1, params->lambda_l2, params->min_sum_hessian,
-                                         params->min_data_in_leaf, params->min_gain_to_split};
+    t.split_params = gbdt_split_params_from(params);
     t.model = model;
     t.pool = pool;
     t.n_rows = train->n_rows;

@@ -21,9 +21,6 @@
 #define LEARN_OTHER_BIN 1
 #define LEARN_FIRST_CATEGORY_BIN 2
 
-/* A category needs this many training rows to get its own bin; rarer ones share bin 1. */
-#define LEARN_MIN_CATEGORY_ROWS 10
-
 /* Rows drawn to choose the quantile bin edges of a numeric feature. */
 #define LEARN_BIN_SAMPLE_ROWS 200000
 
@@ -210,7 +207,7 @@ ln_status learn_category_bin_map(const learn_feature *feature, const ln_column *
 ln_status learn_build_numeric_bins(learn_feature *feature, const double *values, size_t n_rows, int max_bins,
                                    uint64_t seed, ln_error *err);
 ln_status learn_build_category_bins(learn_feature *feature, const ln_column *column, size_t n_rows,
-                                    int max_categories, ln_error *err);
+                                    int max_categories, int min_rows, ln_error *err);
 
 /* Returns the bin of a numeric value (NaN is bin 0). */
 uint8_t learn_numeric_bin(const learn_feature *feature, double value);
@@ -257,7 +254,13 @@ typedef struct gbdt_split_params {
     double min_sum_hessian;
     int64_t min_data_in_leaf;
     double min_gain_to_split;
+    double cat_smooth;             /* added to a category's hessian sum when sorting categories */
+    double cat_l2;                 /* added to lambda_l2 when scoring a category split */
+    int64_t min_data_per_category; /* rows a category needs in the node to be sorted */
 } gbdt_split_params;
+
+/* Copies the split search settings out of the training parameters. */
+gbdt_split_params gbdt_split_params_from(const ln_train_params *params);
 
 /*
  * Monotone constraint state of a leaf: its output must stay in

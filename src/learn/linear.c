@@ -224,7 +224,8 @@ static int cholesky_solve(double *h, size_t d, const double *b, double *x)
 }
 
 /* Computes clamp range, mean and scale of each numeric feature, and the kept categories of the others. */
-static ln_status describe_features(ln_model *model, const ln_column **columns, size_t n_rows, ln_error *err)
+static ln_status describe_features(ln_model *model, const ln_column **columns, size_t n_rows, int min_category_rows,
+                                   ln_error *err)
 {
     for (size_t f = 0; f < model->n_features; f++) {
         learn_feature *feature = &model->features[f];
@@ -232,7 +233,7 @@ static ln_status describe_features(ln_model *model, const ln_column **columns, s
 
         if (feature->type == LN_TYPE_CATEGORY) {
             ln_status status = learn_build_category_bins(feature, columns[f], n_rows, LN_LEARN_MAX_LINEAR_CATEGORIES,
-                                                         err);
+                                                         min_category_rows, err);
             if (status != LN_OK)
                 return status;
             lf->n_weights = feature->n_bins;
@@ -411,7 +412,7 @@ ln_status linear_train(const ln_train_params *params, ln_model *model, const ln_
     if (model->linear == NULL)
         return ln_error_set(err, LN_ERR_NOMEM, "out of memory");
 
-    ln_status status = describe_features(model, train_columns, train->n_rows, err);
+    ln_status status = describe_features(model, train_columns, train->n_rows, params->min_category_rows, err);
     if (status == LN_OK)
         status = setup_fit(&fit, model, train_columns, labels, train->n_rows, params->linear_l2, err);
     if (status != LN_OK)

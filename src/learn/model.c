@@ -28,6 +28,10 @@ void ln_train_params_default(ln_train_params *params)
     params->row_subsample = 1.0;
     params->feature_subsample = 1.0;
     params->max_bins = 255;
+    params->min_category_rows = 10;
+    params->cat_smooth = 10.0;
+    params->cat_l2 = 10.0;
+    params->min_data_per_category = 10;
     params->early_stopping_rounds = 50;
     params->linear_l2 = 1.0;
     params->seed = 7;
@@ -232,6 +236,10 @@ void learn_model_record_params(ln_model *model, const ln_train_params *params)
         {"row_subsample", params->row_subsample},
         {"feature_subsample", params->feature_subsample},
         {"max_bins", params->max_bins},
+        {"min_category_rows", params->min_category_rows},
+        {"cat_smooth", params->cat_smooth},
+        {"cat_l2", params->cat_l2},
+        {"min_data_per_category", params->min_data_per_category},
         {"early_stopping_rounds", params->early_stopping_rounds},
         {"linear_l2", params->linear_l2},
         {"seed", (double)params->seed},
@@ -243,7 +251,7 @@ void learn_model_record_params(ln_model *model, const ln_train_params *params)
     model->n_params = 0;
     for (size_t i = 0; i < n && i < LEARN_MAX_PARAMS; i++) {
         if (params->learner == LN_LEARNER_LINEAR && strcmp(list[i].name, "linear_l2") != 0 &&
-            strcmp(list[i].name, "scale_pos_weight") != 0)
+            strcmp(list[i].name, "scale_pos_weight") != 0 && strcmp(list[i].name, "min_category_rows") != 0)
             continue;
         if (params->learner == LN_LEARNER_GBDT && strcmp(list[i].name, "linear_l2") == 0)
             continue;
@@ -353,6 +361,21 @@ static ln_status check_objective_params(const ln_train_params *p, ln_error *err)
     return LN_OK;
 }
 
+static ln_status check_category_params(const ln_train_params *p, ln_error *err)
+{
+    if (p->min_category_rows < 1)
+        return ln_error_set(err, LN_ERR_CONFIG, "min_category_rows is %d; expected at least 1 training row",
+                            p->min_category_rows);
+    if (!(p->cat_smooth >= 0 && isfinite(p->cat_smooth)))
+        return ln_error_set(err, LN_ERR_CONFIG, "cat_smooth is %g; expected a finite number >= 0", p->cat_smooth);
+    if (!(p->cat_l2 >= 0 && isfinite(p->cat_l2)))
+        return ln_error_set(err, LN_ERR_CONFIG, "cat_l2 is %g; expected a finite number >= 0", p->cat_l2);
+    if (p->min_data_per_category < 1)
+        return ln_error_set(err, LN_ERR_CONFIG, "min_data_per_category is %d; expected at least 1 row",
+                            p->min_data_per_category);
+    return LN_OK;
+}
+
 static ln_status check_params(const ln_train_params *p, ln_error *err)
 {
     if (p->learner != LN_LEARNER_GBDT && p->learner != LN_LEARNER_LINEAR)
@@ -397,6 +420,9 @@ static ln_status check_params(const ln_train_params *p, ln_error *err)
                             (int)p->histograms);
     if (p->threads < 0 || p->threads > 1024)
         return ln_error_set(err, LN_ERR_CONFIG, "threads is %d; expected 0 (all cores) to 1024", p->threads);
+    ln_status status = check_category_params(p, err);
+    if (status != LN_OK)
+        return status;
     return check_objective_params(p, err);
 }
 

@@ -19,14 +19,20 @@
 
 #include "learn/learn_internal.h"
 
-/* Added to the hessian when ordering categories, so a category with few rows is not placed at an extreme. */
-#define CATEGORY_SMOOTHING 10.0
-
-/* Extra L2 penalty on categorical splits, which can fit noise by choosing any subset. */
-#define CATEGORY_EXTRA_L2 10.0
-
-/* A category needs this many rows in the node to be ordered; rarer ones go right with the pooled bin. */
-#define CATEGORY_MIN_NODE_ROWS 10
+gbdt_split_params gbdt_split_params_from(const ln_train_params *params)
+{
+    gbdt_split_params split = {
+        .lambda_l1 = params->lambda_l1,
+        .lambda_l2 = params->lambda_l2,
+        .min_sum_hessian = params->min_sum_hessian,
+        .min_data_in_leaf = params->min_data_in_leaf,
+        .min_gain_to_split = params->min_gain_to_split,
+        .cat_smooth = params->cat_smooth,
+        .cat_l2 = params->cat_l2,
+        .min_data_per_category = params->min_data_per_category,
+    };
+    return split;
+}
 
 static double soft_threshold(double g, double l1)
 {
@@ -258,9 +264,11 @@ static void scan_category_prefixes(const gbdt_bin *hist, const ordered_bin *orde
 
 /*
  * Categorical split in the manner of LightGBM: order the categories by
- * G / (H + smoothing), which for a convex loss puts the best binary
+ * G / (H + cat_smooth), which for a convex loss puts the best binary
  * partition among the prefixes of that order (Fisher 1958 for squared
- * error), then scan the prefixes.
+ * error), then scan the prefixes. The smoothing keeps a category with few
+ * rows away from the ends of the order, and cat_l2 penalises the freedom
+ * of choosing any subset, which can fit noise.
  */
 void gbdt_best_category_split(const gbdt_bin *hist, int n_bins, const gbdt_bin *total, int feature,
                               const gbdt_split_params *params, const gbdt_bounds *bounds, gbdt_split *best)
@@ -269,10 +277,12 @@ void gbdt_best_category_split(const gbdt_bin *hist, int n_bins, const gbdt_bin *
     int m = 0;
 
     for (int b = 1; b < n_bins; b++) {
-        if (hist[b].n < CATEGORY_MIN_NODE_ROWS)
+        if (hist[b].n < params->min_data_per_category)
             continue;
+        /* Zero hessian and zero smoothing (all rows weighted 0) would give 0 / 0. */
+        double denominator = hist[b].h + params->cat_smooth;
         order[m].bin = b;
-        order[m].ratio = hist[b].g / (hist[b].h + CATEGORY_SMOOTHING);
+        order[m].ratio = denominator > 0 ? hist[b].g / denominator : 0.0;
         m++;
     }
     if (m < 2)
@@ -286,7 +296,7 @@ void gbdt_best_category_split(const gbdt_bin *hist, int n_bins, const gbdt_bin *
         free_bounds.direction = 0;
         bounds = &free_bounds;
     }
-    double l2 = params->lambda_l2 + CATEGORY_EXTRA_L2;
+    double l2 = params->lambda_l2 + params->cat_l2;
     double parent = parent_score(total, l2, params, bounds);
     scan_category_prefixes(hist, order, m, +1, total, feature, parent, l2, params, bounds, best);
     scan_category_prefixes(hist, order, m, -1, total, feature, parent, l2, params, bounds, best);

@@ -32,7 +32,8 @@ static const char *const baseline_keys[] = {"rule", NULL};
 static const char *const model_keys[] = {
     "type", "trees", "max_leaves", "max_depth", "learning_rate", "min_data_in_leaf",
     "min_sum_hessian", "l1", "l2", "min_gain_to_split", "row_subsample", "feature_subsample",
-    "max_bins", "early_stopping_rounds", "seed", "calibration", "scale_pos_weight", NULL,
+    "max_bins", "early_stopping_rounds", "seed", "calibration", "scale_pos_weight", "min_category_rows",
+    "cat_smooth", "cat_l2", "min_data_per_category", NULL,
 };
 static const char *const outcome_keys[] = {
     "true_positive", "false_positive", "false_negative", "true_negative", "max_flag_rate", "actions", "default", NULL,
@@ -258,6 +259,20 @@ static ln_status read_model_calibration(ydoc *doc, yaml_node_t *model, ln_train_
     return status;
 }
 
+/* Reads the keys that shape category features (see ln_train_params). */
+static ln_status read_model_categories(ydoc *doc, yaml_node_t *model, ln_train_params *train, ln_error *err)
+{
+    ln_status status = read_optional_int(doc, model, "min_category_rows", 1, INT_MAX, &train->min_category_rows, err);
+    if (status == LN_OK)
+        status = read_optional_number(doc, model, "cat_smooth", 0, DBL_MAX, &train->cat_smooth, err);
+    if (status == LN_OK)
+        status = read_optional_number(doc, model, "cat_l2", 0, DBL_MAX, &train->cat_l2, err);
+    if (status == LN_OK)
+        status = read_optional_int(doc, model, "min_data_per_category", 1, INT_MAX, &train->min_data_per_category,
+                                   err);
+    return status;
+}
+
 static ln_status read_model(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline, ln_error *err)
 {
     yaml_node_t *model = ydoc_get(doc, root, "model");
@@ -296,6 +311,8 @@ static ln_status read_model(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline,
         status = read_optional_int(doc, model, "max_bins", 2, 255, &train->max_bins, err);
     if (status == LN_OK)
         status = read_optional_int(doc, model, "early_stopping_rounds", 0, 100000, &train->early_stopping_rounds, err);
+    if (status == LN_OK)
+        status = read_model_categories(doc, model, train, err);
     if (status != LN_OK)
         return status;
 

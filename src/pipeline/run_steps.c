@@ -511,6 +511,10 @@ static ln_status train_key(run_context *run, ln_error *err)
     cache_key_number(&key, "row_subsample", train->row_subsample);
     cache_key_number(&key, "feature_subsample", train->feature_subsample);
     cache_key_number(&key, "max_bins", train->max_bins);
+    cache_key_number(&key, "min_category_rows", train->min_category_rows);
+    cache_key_number(&key, "cat_smooth", train->cat_smooth);
+    cache_key_number(&key, "cat_l2", train->cat_l2);
+    cache_key_number(&key, "min_data_per_category", train->min_data_per_category);
     cache_key_number(&key, "early_stopping_rounds", train->early_stopping_rounds);
     cache_key_number(&key, "seed", (double)train->seed);
     cache_key_number(&key, "scale_pos_weight", train->scale_pos_weight);

@@ -77,8 +77,8 @@ run_pipeline
 steps_are "load,split,baseline" "train,evaluate" "a model change re-runs train"
 check_json "$SCRATCH/r$n.json" "j['model']['trees'] <= 40" "the new tree count is applied"
 
-# calibration and scale_pos_weight change the model too, so each re-runs train.
-for setting in "calibration: sigmoid" "scale_pos_weight: 3"; do
+# calibration, scale_pos_weight and the category settings change the model too, so each re-runs train.
+for setting in "calibration: sigmoid" "scale_pos_weight: 3" "cat_smooth: 20"; do
     sed -i "s/^model: {trees: 40, max_leaves: 15.*}$/model: {trees: 40, max_leaves: 15, $setting}/" "$SCRATCH/p.yaml"
     run_pipeline
     steps_are "load,split,baseline" "train,evaluate" "a change to $setting re-runs train"

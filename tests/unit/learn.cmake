@@ -4,3 +4,4 @@ lanner_unit_test(test_learn_linear SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test
 lanner_unit_test(test_learn_explain SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_learn_explain.c LIBS ln_learn)
 lanner_unit_test(test_learn_objectives SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_learn_objectives.c LIBS ln_learn)
 lanner_unit_test(test_learn_calibrate SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_learn_calibrate.c LIBS ln_learn)
+lanner_unit_test(test_learn_categories SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_learn_categories.c LIBS ln_learn)

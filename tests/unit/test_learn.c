@@ -65,10 +65,18 @@ static ln_train_params small_params(void)
 
 /* ---- split search on hand-computed histograms ---- */
 
+/* The split settings of the default training parameters, with min_data_in_leaf rows per leaf. */
 static gbdt_split_params split_params(int min_data)
 {
-    gbdt_split_params params = {0.0, 1.0, 0.0, min_data, 0.0};
-    return params;
+    ln_train_params train;
+    ln_train_params_default(&train);
+    train.lambda_l2 = 1.0;
+    train.min_sum_hessian = 0.0;
+    train.min_data_in_leaf = min_data;
+    train.cat_smooth = 10.0;
+    train.cat_l2 = 10.0;
+    train.min_data_per_category = 10;
+    return gbdt_split_params_from(&train);
 }
 
 static void numeric_split_exact_gain(void **state)
@@ -169,7 +177,9 @@ static void category_split_orders_by_ratio(void **state)
 static void leaf_weight_applies_l1_and_l2(void **state)
 {
     (void)state;
-    gbdt_split_params params = {0.5, 2.0, 0.0, 1, 0.0};
+    gbdt_split_params params = split_params(1);
+    params.lambda_l1 = 0.5;
+    params.lambda_l2 = 2.0;
     assert_true(fabs(gbdt_leaf_weight(-3.0, 4.0, &params) - 2.5 / 6.0) < 1e-15);
     assert_true(fabs(gbdt_leaf_weight(3.0, 4.0, &params) + 2.5 / 6.0) < 1e-15);
     assert_true(gbdt_leaf_weight(0.3, 4.0, &params) == 0.0);

@@ -113,6 +113,32 @@ static void config_reads_every_section(void **state)
     ln_pipeline_free(pipeline);
 }
 
+static void config_reads_category_keys(void **state)
+{
+    (void)state;
+    ln_error err = {0};
+    ln_pipeline *pipeline = NULL;
+    char text[2048];
+
+    assert_int_equal(load_text(minimal, &pipeline, &err), LN_OK);
+    assert_int_equal(pipeline->train.min_category_rows, 10);
+    assert_true(pipeline->train.cat_smooth == 10.0);
+    assert_true(pipeline->train.cat_l2 == 10.0);
+    assert_int_equal(pipeline->train.min_data_per_category, 10);
+    ln_pipeline_free(pipeline);
+
+    snprintf(text, sizeof text,
+             "%s"
+             "model: {min_category_rows: 3, cat_smooth: 25.5, cat_l2: 0, min_data_per_category: 40}\n",
+             minimal);
+    assert_int_equal(load_text(text, &pipeline, &err), LN_OK);
+    assert_int_equal(pipeline->train.min_category_rows, 3);
+    assert_true(pipeline->train.cat_smooth == 25.5);
+    assert_true(pipeline->train.cat_l2 == 0.0);
+    assert_int_equal(pipeline->train.min_data_per_category, 40);
+    ln_pipeline_free(pipeline);
+}
+
 typedef struct bad_case {
     const char *append;      /* text added after the minimal pipeline */
     const char *replace_from;
@@ -130,6 +156,11 @@ static void config_rejects_bad_files_with_place(void **state)
         {"model: {seed: 99999999999999999999}\n", NULL, NULL,
          "p.yaml:14: 'seed' must be between 0 and 9223372036854775807, found 99999999999999999999"},
         {"model: {learning_rate: 2}\n", NULL, NULL, "'learning_rate' must be between"},
+        {"model: {min_category_rows: 0}\n", NULL, NULL, "p.yaml:14: 'min_category_rows' must be between 1 and"},
+        {"model: {cat_smooth: -1}\n", NULL, NULL, "p.yaml:14: 'cat_smooth' must be between 0 and"},
+        {"model: {cat_l2: .nan}\n", NULL, NULL, "'cat_l2'"},
+        {"model: {min_data_per_category: 0}\n", NULL, NULL, "'min_data_per_category' must be between 1 and"},
+        {"model: {min_data_per_category: 2.5}\n", NULL, NULL, "'min_data_per_category' must be a whole number"},
         {"split: {valid: 0.5, test: 0.5}\n", NULL, NULL, "at least 10% for training"},
         {"ignore: email\n", NULL, NULL, "'ignore' must be a list"},
         {"target: again\n", NULL, NULL, "key 'target' appears twice"},
@@ -448,6 +479,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(config_reads_minimal_pipeline),
         cmocka_unit_test(config_reads_every_section),
+        cmocka_unit_test(config_reads_category_keys),
         cmocka_unit_test(config_rejects_bad_files_with_place),
         cmocka_unit_test(config_missing_file_is_not_found),
         cmocka_unit_test(split_stratified_keeps_rates_and_covers_rows),
