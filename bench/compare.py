@@ -12,7 +12,7 @@ single split (seed 1).
 
 usage: bench/compare.py BENCH_TRAIN_BINARY [DATA_DIR] [--threads N] [--learner gbdt|linear]
                         [--seeds N] [--min-data N] [--one-hot] [--lightgbm [PROGRAM]]
-                        [--lanner-args ARGS]
+                        [--lanner-args ARGS] [--lightgbm-args ARGS]
 
 Tree settings, as equal as the two libraries allow (XGBoost 1.7.4):
 - 300 rounds, 31 leaves grown best-first (XGBoost: grow_policy=lossguide, max_depth=0), learning
@@ -33,10 +33,10 @@ Settings that cannot be matched:
   at most 255 distinct values, which holds for 93 of the 130 numeric features of the shared data sets.
 - Categories: both sort a node's categories by their gradient statistics and split the sorted
   order in two (XGBoost: max_cat_to_onehot=1, and its default max_cat_threshold of 64 is above every
-  category count here). lanner adds 10 to the hessian when sorting, adds 10 to the L2 penalty of
-  every category split, needs 10 rows of a category in the node to sort it, and pools categories
-  with fewer than 10 training rows into one bin. These are constants in lanner, and XGBoost has none
-  of them. XGBoost treats a category unseen in training as missing, where lanner routes it with the
+  category count here). By default lanner adds 10 to the hessian when sorting (cat_smooth), adds 10
+  to the L2 penalty of every category split (cat_l2), needs 10 rows of a category in the node to
+  sort it (min_data_per_category), and pools categories with fewer than 10 training rows into one
+  bin (min_category_rows). XGBoost has none of these settings, and --lanner-args changes lanner's. XGBoost treats a category unseen in training as missing, where lanner routes it with the
   pooled bin. --one-hot removes the difference: it gives both tools the categories as 0/1 number
   columns built from the training part.
 - Arithmetic: XGBoost stores gradients and hessians in single precision, lanner in double.
@@ -201,7 +201,7 @@ def lightgbm_program(requested):
     return requested
 
 
-def run_lightgbm(program, parts, labels, label, objective, threads, settings, work, stem):
+def run_lightgbm(program, parts, labels, label, objective, threads, settings, work, stem, extra_args=""):
     """Train LightGBM on the train part and return the test predictions and the round used.
 
     The prediction uses the round with the lowest validation loss in the training log, so LightGBM
@@ -220,8 +220,8 @@ def run_lightgbm(program, parts, labels, label, objective, threads, settings, wo
         deterministic="true", output_model=model, verbosity=1)
     if categories:
         params["categorical_feature"] = "name:" + ",".join(categories)
-    log = subprocess.run([program] + [f"{key}={value}" for key, value in params.items()], check=True,
-                         capture_output=True, text=True).stdout
+    command = [program] + [f"{key}={value}" for key, value in params.items()] + shlex.split(extra_args)
+    log = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     losses = [float(v) for v in re.findall(rf"Iteration:\d+, valid_1 {metric} : (\S+)", log)]
     if not losses:
         raise RuntimeError(f"no validation {metric} in the LightGBM log:\n{log}")
@@ -314,6 +314,8 @@ def parse_args(description):
                              "(default: %(const)s)")
     parser.add_argument("--lanner-args", default="", metavar="ARGS",
                         help="extra bench_train arguments for lanner, as one shell-quoted string")
+    parser.add_argument("--lightgbm-args", default="", metavar="ARGS",
+                        help="extra KEY=VALUE parameters for LightGBM's training, as one shell-quoted string")
     return parser
 
 
@@ -345,6 +347,8 @@ def main():
           f"{'one-hot categories, ' if args.one_hot else ''}{args.threads} threads, seeds 1..{args.seeds}, {versions}")
     if args.lanner_args:
         print(f"lanner arguments: {args.lanner_args}")
+    if lightgbm is not None and args.lightgbm_args:
+        print(f"LightGBM arguments: {args.lightgbm_args}")
 
     print(f"{'data set':22} {'seed':>4} {'lanner AUC':>10} {'ref AUC':>8} {'diff':>7} {'lanner LL':>9} "
           f"{'ref LL':>7} {'trees':>9} {'lanner s':>8} {'ref s':>6}" + (f" {'LightGBM AUC':>12}" if lightgbm else ""))
@@ -378,7 +382,8 @@ def main():
                     f"{log_loss(y, ref):7.4f} {trees:>9} {report['train_s']:8.3f} {ref_seconds:6.3f}")
             if lightgbm is not None:
                 labels = [binary_labels(part, label, positive) for part in parts]
-                scores, _ = run_lightgbm(lightgbm, parts, labels, label, "binary", args.threads, SETTINGS, work, stem)
+                scores, _ = run_lightgbm(lightgbm, parts, labels, label, "binary", args.threads, SETTINGS, work, stem,
+                                         args.lightgbm_args)
                 lightgbm_auc.append(roc_auc_score(y, scores))
                 line += f" {lightgbm_auc[-1]:12.4f}"
             print(line, flush=True)

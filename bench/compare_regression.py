@@ -10,6 +10,7 @@ output is the old single split (seed 1).
 
 usage: bench/compare_regression.py BENCH_TRAIN_BINARY [DATA_DIR] [--threads N] [--seeds N]
                                    [--min-data N] [--one-hot] [--lightgbm [PROGRAM]] [--lanner-args ARGS]
+                                   [--lightgbm-args ARGS]
 
 The settings are those of bench/compare.py, whose docstring lists what is matched and what cannot
 be, and how --lightgbm runs LightGBM (here with objective=regression). For regression the base score
@@ -61,6 +62,8 @@ def main():
           + (f", LightGBM program {lightgbm}" if lightgbm else ""))
     if args.lanner_args:
         print(f"lanner arguments: {args.lanner_args}")
+    if lightgbm is not None and args.lightgbm_args:
+        print(f"LightGBM arguments: {args.lightgbm_args}")
     print(f"{'data set':22} {'seed':>4} {'lanner RMSE':>11} {'ref RMSE':>8} {'diff':>7} {'lanner $':>8} "
           f"{'ref $':>8} {'trees':>9}" + (f" {'LightGBM RMSE':>13}" if lightgbm else ""))
 
@@ -88,7 +91,8 @@ def main():
                 f"{dollars(mine):8,.0f} {dollars(ref):8,.0f} {trees:>9}")
         if lightgbm is not None:
             labels = [part[LABEL].to_numpy() for part in parts]
-            scores, _ = run_lightgbm(lightgbm, parts, labels, LABEL, "regression", args.threads, SETTINGS, work, "ames")
+            scores, _ = run_lightgbm(lightgbm, parts, labels, LABEL, "regression", args.threads, SETTINGS, work, "ames",
+                                     args.lightgbm_args)
             lightgbm_rmse.append(rmse(scores))
             line += f" {lightgbm_rmse[-1]:13.4f}"
         print(line, flush=True)
