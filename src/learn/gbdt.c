@@ -1412,9 +1412,10 @@ static void log_no_split(const trainer *t, int iteration)
            "boosting stopped after 0 rounds: no split improves the loss, so the model predicts the base rate "
            "for every row. A split needs min_data_in_leaf (%d) rows on each side, out of %zu rows per tree, a "
            "hessian sum of min_sum_hessian (%g) on each side, and a gain above min_gain_to_split (%g) after the "
-           "penalties l1 (%g) and l2 (%g)",
+           "penalties l1 (%g) and l2 (%g). A category split also needs min_data_per_category (%d) rows of a "
+           "category in the node and pays cat_l2 (%g) more",
            p->min_data_in_leaf, t->n_sampled, p->min_sum_hessian, p->min_gain_to_split, p->lambda_l1,
-           p->lambda_l2);
+           p->lambda_l2, p->min_data_per_category, p->cat_l2);
 }
 
 ln_status gbdt_train(const ln_train_params *params, ln_model *model, const ln_table *train, const double *labels,
