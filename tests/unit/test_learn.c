@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "learn_tables.h"
+
 #include "lanner/io.h"
 #include "lanner/model.h"
 #include "learn/learn_internal.h"
@@ -23,19 +25,6 @@ static double next_uniform(void)
 {
     lcg_state = lcg_state * 6364136223846793005ull + 1442695040888963407ull;
     return (double)(lcg_state >> 11) * 0x1.0p-53;
-}
-
-static ln_column *add_column(ln_table *table, const char *name, ln_type type)
-{
-    ln_error err = {0};
-    ln_column *column = ln_table_add_column(table, name, type, &err);
-    assert_non_null(column);
-    return column;
-}
-
-static void set_category(ln_column *column, size_t row, const char *text)
-{
-    column->codes[row] = text == NULL ? -1 : ln_dict_intern(column->dict, text, strlen(text));
 }
 
 static double auc(const double *scores, const double *labels, size_t n)

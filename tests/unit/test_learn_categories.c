@@ -14,21 +14,10 @@
 
 #include <cmocka.h>
 
+#include "learn_tables.h"
+
 #include "lanner/model.h"
 #include "learn/learn_internal.h"
-
-static ln_column *add_column(ln_table *table, const char *name, ln_type type)
-{
-    ln_error err = {0};
-    ln_column *column = ln_table_add_column(table, name, type, &err);
-    assert_non_null(column);
-    return column;
-}
-
-static void set_category(ln_column *column, size_t row, const char *text)
-{
-    column->codes[row] = ln_dict_intern(column->dict, text, strlen(text));
-}
 
 /* The default split settings with lambda_l2 1, no hessian minimum and one row per leaf. */
 static gbdt_split_params default_split_params(void)

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "learn_tables.h"
+
 #include "lanner/model.h"
 
 #define N 60
@@ -38,14 +40,6 @@ static const char *const CAT[N] = {
     "u", "w", "v", "v", "v", "v", "v", "w", "v", "w", "w", "v", "u", "u", "w", "u", "u", "u", "w", "u"};
 static const double Y[N] = {1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 1,
                             0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0};
-
-static ln_column *add_column(ln_table *table, const char *name, ln_type type)
-{
-    ln_error err = {0};
-    ln_column *column = ln_table_add_column(table, name, type, &err);
-    assert_non_null(column);
-    return column;
-}
 
 static ln_table *reference_table(void)
 {

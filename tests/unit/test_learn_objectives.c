@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "learn_tables.h"
+
 #include "lanner/model.h"
 
 static uint64_t lcg_state;
@@ -20,14 +22,6 @@ static double next_uniform(void)
 {
     lcg_state = lcg_state * 6364136223846793005ull + 1442695040888963407ull;
     return (double)(lcg_state >> 11) * 0x1.0p-53;
-}
-
-static ln_column *add_column(ln_table *table, const char *name, ln_type type)
-{
-    ln_error err = {0};
-    ln_column *column = ln_table_add_column(table, name, type, &err);
-    assert_non_null(column);
-    return column;
 }
 
 static ln_train_params base_params(void)
