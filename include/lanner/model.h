@@ -151,7 +151,7 @@ typedef struct ln_train_params {
      */
     ln_calibration calibration;
     /*
-     * How gbdt sums gradient histograms, default auto. The layouts differ in
+     * The layout in which gbdt sums gradient histograms, default auto. The layouts differ in
      * speed and memory only: models agree up to the rounding of the sums.
      */
     ln_histograms histograms;

@@ -89,8 +89,8 @@ typedef struct ln_pipeline {
 
     /*
      * Data source: exactly one of a CSV file and a database, which is an
-     * SQLite file (data.sqlite) or a PostgreSQL URL (data.postgres, told
-     * apart by its postgres:// or postgresql:// scheme). A database needs
+     * SQLite file (data.sqlite) or a PostgreSQL URL (data.postgres,
+     * recognised by its postgres:// or postgresql:// scheme). A database needs
      * data_query. Paths are resolved against dir.
      */
     char *data_csv;

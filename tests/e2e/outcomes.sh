@@ -88,7 +88,7 @@ check "grep -q 'gain over production' '$run_dir/report.html'" "report states the
 check "grep -q 'id=\"slices\"' '$run_dir/report.html' && grep -q 'Payoff against the share given review' '$run_dir/report.html'" \
     "report has the slice table and a payoff chart per action"
 
-# lanner evaluate on too few rows says how many it needs, without speaking of a run.
+# lanner evaluate on too few rows reports how many it needs, without speaking of a run.
 head -51 "$data" >"$SCRATCH/fifty.csv"
 expect_exit 2 'the data has 50 rows; at least 100 are needed' "$LANNER" evaluate --model "$run_dir/model.lnr" \
     --data "$SCRATCH/fifty.csv" --quiet
