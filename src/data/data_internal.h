@@ -259,6 +259,14 @@ ln_table *data_build_table(data_column *columns, size_t n_cols, int32_t **codes,
                            size_t n_rows, ln_error *err);
 
 /*
+ * Applies options' type overrides to an SQL reader's columns, naming source
+ * in errors: an override of a column the query does not return is an error
+ * unless options->overrides_optional, and an invalid type is an error.
+ */
+ln_status data_apply_query_overrides(data_column *columns, size_t n_cols, const ln_load_options *options,
+                                     const char *source, ln_error *err);
+
+/*
  * Turns an SQL reader's string column into dictionary codes: merges its one
  * string set into *codes and *dict, frees its text slots and, unless an
  * override fixed the type, picks category or text from the distinct count.

@@ -1,7 +1,11 @@
-/* Column type inference and table assembly shared by the CSV and SQLite loaders. */
+/*
+ * Column type inference, type overrides and table assembly shared by the
+ * CSV, SQLite and PostgreSQL loaders.
+ */
 #include "data/data_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "lanner/limits.h"
 
@@ -177,4 +181,31 @@ void data_free_string_columns(int32_t **codes, ln_dict **dicts, size_t n_cols)
     }
     free(codes);
     free(dicts);
+}
+
+ln_status data_apply_query_overrides(data_column *columns, size_t n_cols, const ln_load_options *options,
+                                     const char *source, ln_error *err)
+{
+    if (options == NULL || options->n_overrides == 0)
+        return LN_OK;
+    if (options->override_names == NULL || options->override_types == NULL)
+        return ln_error_set(err, LN_ERR_CONFIG, "type overrides are given without names or types");
+
+    for (size_t i = 0; i < options->n_overrides; i++) {
+        size_t c = 0;
+        while (c < n_cols && strcmp(columns[c].name, options->override_names[i]) != 0)
+            c++;
+        if (c == n_cols && options->overrides_optional)
+            continue;
+        if (c == n_cols)
+            return ln_error_set(err, LN_ERR_NOT_FOUND,
+                                "%s: type override names column '%s', which the query does not return", source,
+                                options->override_names[i]);
+        if ((int)options->override_types[i] < LN_TYPE_INT || options->override_types[i] > LN_TYPE_TEXT)
+            return ln_error_set(err, LN_ERR_CONFIG, "type override %zu has an invalid type (%d)", i + 1,
+                                (int)options->override_types[i]);
+        columns[c].forced = 1;
+        columns[c].type = options->override_types[i];
+    }
+    return LN_OK;
 }

@@ -237,27 +237,7 @@ static ln_status check_names(pg_reader *reader, ln_error *err)
 
 static ln_status apply_overrides(pg_reader *reader, const ln_load_options *options, ln_error *err)
 {
-    if (options == NULL)
-        return LN_OK;
-    for (size_t i = 0; i < options->n_overrides; i++) {
-        size_t c = 0;
-        while (c < reader->n_cols && strcmp(reader->columns[c].name, options->override_names[i]) != 0)
-            c++;
-        if (c == reader->n_cols && options->overrides_optional)
-            continue;
-        if (c == reader->n_cols)
-            return ln_error_set(err, LN_ERR_NOT_FOUND,
-                                "%s: type override names column '%s', which the query does not "
-                                "return",
-                                reader->shown_url, options->override_names[i]);
-        if ((int)options->override_types[i] < LN_TYPE_INT ||
-            options->override_types[i] > LN_TYPE_TEXT)
-            return ln_error_set(err, LN_ERR_CONFIG, "type override %zu has an invalid type (%d)",
-                                i + 1, (int)options->override_types[i]);
-        reader->columns[c].forced = 1;
-        reader->columns[c].type = options->override_types[i];
-    }
-    return LN_OK;
+    return data_apply_query_overrides(reader->columns, reader->n_cols, options, reader->shown_url, err);
 }
 
 /* Reads the cursor's column names and types, and rejects the types lanner cannot load. */

@@ -200,29 +200,7 @@ static ln_status setup_columns(sqlite_reader *reader, const ln_load_options *opt
             return ln_error_set(err, LN_ERR_NOMEM, "%s: out of memory", reader->db_path);
     }
 
-    if (options == NULL || options->n_overrides == 0)
-        return LN_OK;
-    if (options->override_names == NULL || options->override_types == NULL)
-        return ln_error_set(err, LN_ERR_CONFIG, "type overrides are given without names or types");
-    for (size_t i = 0; i < options->n_overrides; i++) {
-        size_t c = 0;
-        while (c < reader->n_cols && strcmp(reader->columns[c].name, options->override_names[i]) != 0)
-            c++;
-        if (c == reader->n_cols && options->overrides_optional)
-            continue;
-        if (c == reader->n_cols)
-            return ln_error_set(err, LN_ERR_NOT_FOUND,
-                                "%s: type override names column '%s', which the query does not "
-                                "return",
-                                reader->db_path, options->override_names[i]);
-        if ((int)options->override_types[i] < LN_TYPE_INT ||
-            options->override_types[i] > LN_TYPE_TEXT)
-            return ln_error_set(err, LN_ERR_CONFIG, "type override %zu has an invalid type (%d)",
-                                i + 1, (int)options->override_types[i]);
-        reader->columns[c].forced = 1;
-        reader->columns[c].type = options->override_types[i];
-    }
-    return LN_OK;
+    return data_apply_query_overrides(reader->columns, reader->n_cols, options, reader->db_path, err);
 }
 
 static ln_status read_rows(sqlite_reader *reader, ln_error *err)
