@@ -175,7 +175,7 @@ static int parse_cache_limit(const char *text, uint64_t *bytes)
     char *end = NULL;
     errno = 0;
     unsigned long long megabytes = strtoull(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || megabytes > UINT64_MAX / 1000000)
+    if (errno != 0 || text[0] < '0' || text[0] > '9' || *end != '\0' || megabytes > UINT64_MAX / 1000000)
         return -1;
     *bytes = (uint64_t)megabytes * 1000000;
     return 0;

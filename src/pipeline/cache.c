@@ -289,6 +289,9 @@ ln_status cache_read(const run_cache *cache, const char *step, const char *key, 
     *payload = NULL;
     *size = 0;
     ln_status status = cache_entry_path(cache, step, key, ".lce", path, sizeof path, err);
+    /* A FIFO or device at the entry's path would block or never end, so only a regular file is read. */
+    if (status == LN_OK && access(path, F_OK) == 0 && !cache_entry_is_file(path))
+        return ln_error_set(err, LN_ERR_CORRUPT, "cache entry %s is not a regular file", path);
     if (status == LN_OK)
         status = ln_read_file(path, CACHE_MAX_ENTRY_BYTES, &data, &data_size, err);
     if (status == LN_ERR_NOT_FOUND)
@@ -346,6 +349,8 @@ void cache_write(const run_cache *cache, const char *step, const char *key, cons
     if (status == LN_OK)
         status = cache_entry_path(cache, step, key, ".lce", path, sizeof path, &err);
     if (status == LN_OK)
+        status = cache_clear_entry_path(path, &err);
+    if (status == LN_OK)
         status = ln_write_file_atomic(path, file, HEADER_BYTES + blob->size, &err);
     if (status != LN_OK)
         ln_log(LN_LOG_WARN, "the %s step's result is not cached: %s", step, err.message);
@@ -402,10 +407,27 @@ typedef struct cache_file {
     struct timespec used; /* modification time */
 } cache_file;
 
-static int ends_with(const char *text, const char *suffix)
+/*
+ * Classifies a file name of the cache folder: 1 for an entry,
+ * <step>-<32 hex digits>.lce or .lnr; 2 for a temporary file of one, the
+ * entry's name then .tmp. and six characters; 0 for anything else.
+ */
+static int entry_name_kind(const char *name)
 {
-    size_t length = strlen(text), suffix_length = strlen(suffix);
-    return length >= suffix_length && strcmp(text + length - suffix_length, suffix) == 0;
+    size_t i = 0;
+    while (name[i] >= 'a' && name[i] <= 'z')
+        i++;
+    if (i == 0 || name[i++] != '-')
+        return 0;
+    for (size_t digit = 0; digit < LN_HASH_HEX_SIZE - 1; digit++, i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return 0;
+    if (strncmp(name + i, ".lce", 4) != 0 && strncmp(name + i, ".lnr", 4) != 0)
+        return 0;
+    i += 4;
+    if (name[i] == '\0')
+        return 1;
+    return strncmp(name + i, ".tmp.", 5) == 0 && strlen(name + i + 5) == 6 ? 2 : 0;
 }
 
 static int compare_least_recent(const void *a, const void *b)
@@ -429,9 +451,9 @@ static ln_status list_entries(const char *dir, DIR *folder, cache_file **out, si
 
     while ((entry = readdir(folder)) != NULL) {
         struct stat info;
-        int is_entry = ends_with(entry->d_name, ".lce") || ends_with(entry->d_name, ".lnr");
-        int is_temporary = strstr(entry->d_name, ".tmp.") != NULL;
-        if ((!is_entry && !is_temporary) || fstatat(dirfd(folder), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0 ||
+        int kind = entry_name_kind(entry->d_name);
+        int is_temporary = kind == 2;
+        if (kind == 0 || fstatat(dirfd(folder), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0 ||
             !S_ISREG(info.st_mode))
             continue;
         if (is_temporary) {
@@ -459,8 +481,14 @@ static ln_status list_entries(const char *dir, DIR *folder, cache_file **out, si
     return LN_OK;
 }
 
-ln_status cache_prune(const char *dir, uint64_t limit, time_t keep_since, cache_prune_result *result,
-                      ln_error *err)
+/* Returns 1 when a is earlier than b. */
+static int earlier(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec != b->tv_sec ? a->tv_sec < b->tv_sec : a->tv_nsec < b->tv_nsec;
+}
+
+ln_status cache_prune(const char *dir, uint64_t limit, const struct timespec *keep_since,
+                      cache_prune_result *result, ln_error *err)
 {
     memset(result, 0, sizeof *result);
     DIR *folder = opendir(dir);
@@ -483,7 +511,7 @@ ln_status cache_prune(const char *dir, uint64_t limit, time_t keep_since, cache_
     for (size_t i = 0; i < n; i++)
         total += files[i].bytes;
     for (size_t i = 0; i < n; i++) {
-        int removable = total > limit && files[i].used.tv_sec < keep_since;
+        int removable = total > limit && earlier(&files[i].used, keep_since);
         if (removable && unlinkat(dirfd(folder), files[i].name, 0) == 0) {
             total -= files[i].bytes;
             result->removed++;
@@ -497,4 +525,27 @@ ln_status cache_prune(const char *dir, uint64_t limit, time_t keep_since, cache_
     free(files);
     closedir(folder);
     return LN_OK;
+}
+
+ln_status cache_clear_entry_path(const char *path, ln_error *err)
+{
+    if (access(path, F_OK) != 0 || cache_entry_is_file(path))
+        return LN_OK;
+    if (unlink(path) != 0)
+        return ln_error_set(err, LN_ERR_IO, "%s is not a regular file and cannot be removed: %s", path,
+                            strerror(errno));
+    return LN_OK;
+}
+
+int cache_entry_is_file(const char *path)
+{
+    struct stat info;
+    return stat(path, &info) == 0 && S_ISREG(info.st_mode);
+}
+
+void cache_key_unsigned(cache_blob *key, const char *name, uint64_t value)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+    cache_key_text(key, name, text);
 }

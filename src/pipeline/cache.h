@@ -114,10 +114,25 @@ typedef struct cache_prune_result {
  * rest take at most limit bytes. Entries used or written at or after
  * keep_since stay, even over the limit, so a run never drops its own
  * results. Temporary files that interrupted writes left behind are removed
- * once they are an hour old. A folder that does not exist is empty.
+ * once they are an hour old. Only files named as lanner names them
+ * (<step>-<32 hex digits>.lce or .lnr, and those names followed by
+ * .tmp.XXXXXX) are touched, so other files in a shared folder stay. A
+ * folder that does not exist is empty.
  */
-ln_status cache_prune(const char *dir, uint64_t limit, time_t keep_since, cache_prune_result *result,
-                      ln_error *err);
+ln_status cache_prune(const char *dir, uint64_t limit, const struct timespec *keep_since,
+                      cache_prune_result *result, ln_error *err);
+
+/* Returns 1 when path is a regular file; a cache entry that is anything else is treated as missing. */
+int cache_entry_is_file(const char *path);
+
+/*
+ * Removes whatever is at an entry's path when it is not a regular file, so
+ * that writing the entry does not block on a FIFO or write into a device.
+ */
+ln_status cache_clear_entry_path(const char *path, ln_error *err);
+
+/* Adds name = value, an unsigned 64-bit integer written exactly. */
+void cache_key_unsigned(cache_blob *key, const char *name, uint64_t value);
 
 /* Hashes the bytes of the file at path into hex; LN_ERR_NOT_FOUND or LN_ERR_IO when it cannot be read. */
 ln_status cache_hash_file(const char *path, char hex[LN_HASH_HEX_SIZE], ln_error *err);

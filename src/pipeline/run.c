@@ -58,7 +58,7 @@ void ln_run_options_default(ln_run_options *options)
 }
 
 /* Keeps the step cache under its limit. A failure is only a warning, since the run itself is done. */
-static void prune_cache(const run_context *run, time_t started)
+static void prune_cache(const run_context *run, const struct timespec *started)
 {
     cache_prune_result pruned;
     ln_error local = {0};
@@ -682,7 +682,8 @@ ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *opt
 {
     run_context run = {0};
     double started = run_seconds_now();
-    time_t started_at = time(NULL);
+    struct timespec started_at;
+    clock_gettime(CLOCK_REALTIME, &started_at);
 
     memset(result, 0, sizeof *result);
     run.pipeline = pipeline;
@@ -729,7 +730,7 @@ ln_status ln_pipeline_run(const ln_pipeline *pipeline, const ln_run_options *opt
     if (status == LN_OK)
         status = run_write_reports(&run, err);
 
-    prune_cache(&run, started_at);
+    prune_cache(&run, &started_at);
     result->seconds_total = run_seconds_now() - started;
     run_free(&run);
     return status;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lanner/hash.h"
 #include "lanner/io.h"
@@ -309,7 +310,7 @@ static ln_status split_key(run_context *run, ln_error *err)
         cache_key_text(&key, "ignore", pipeline->ignore[i]);
     cache_key_number(&key, "valid", pipeline->valid_share);
     cache_key_number(&key, "test", pipeline->test_share);
-    cache_key_number(&key, "seed", (double)pipeline->split_seed);
+    cache_key_unsigned(&key, "seed", pipeline->split_seed);
     return cache_key_finish(&key, run->keys.split, err);
 }
 
@@ -516,7 +517,7 @@ static ln_status train_key(run_context *run, ln_error *err)
     cache_key_number(&key, "cat_l2", train->cat_l2);
     cache_key_number(&key, "min_data_per_category", train->min_data_per_category);
     cache_key_number(&key, "early_stopping_rounds", train->early_stopping_rounds);
-    cache_key_number(&key, "seed", (double)train->seed);
+    cache_key_unsigned(&key, "seed", train->seed);
     cache_key_number(&key, "scale_pos_weight", train->scale_pos_weight);
     cache_key_number(&key, "calibration", train->calibration);
     /* The thread count is left out: training gives the same model on any number of threads. */
@@ -531,6 +532,10 @@ static int load_cached_model(run_context *run)
     if (!run->cache.enabled || cache_entry_path(&run->cache, "train", run->keys.train, ".lnr", path, sizeof path,
                                                 &local) != LN_OK)
         return 0;
+    if (access(path, F_OK) == 0 && !cache_entry_is_file(path)) {
+        ln_log(LN_LOG_WARN, "ignoring the cached model %s, which is not a regular file", path);
+        return 0;
+    }
     ln_status status = ln_model_load(path, &run->model, &local);
     if (status == LN_ERR_CORRUPT)
         ln_log(LN_LOG_WARN, "ignoring the cached model, which will be trained again: %s", local.message);
@@ -551,7 +556,7 @@ static void store_model(run_context *run)
     /* ln_model_save writes a temporary file and renames it, and the model file carries its own checksum. */
     if (ln_make_dirs(run->cache.dir, &local) != LN_OK ||
         cache_entry_path(&run->cache, "train", run->keys.train, ".lnr", path, sizeof path, &local) != LN_OK ||
-        ln_model_save(run->model, path, &local) != LN_OK)
+        cache_clear_entry_path(path, &local) != LN_OK || ln_model_save(run->model, path, &local) != LN_OK)
         ln_log(LN_LOG_WARN, "the trained model is not cached: %s", local.message);
 }
 
@@ -656,7 +661,7 @@ static ln_status evaluate_key(run_context *run, ln_error *err)
     cache_key_number(&key, "slice_min_rows", (double)pipeline->slice_min_rows);
     cache_key_number(&key, "slice_tolerance", pipeline->slice_tolerance);
     cache_key_number(&key, "bootstrap", (double)pipeline->bootstrap_resamples);
-    cache_key_number(&key, "bootstrap_seed", (double)pipeline->bootstrap_seed);
+    cache_key_unsigned(&key, "bootstrap_seed", pipeline->bootstrap_seed);
     cache_key_number(&key, "gate", pipeline->has_gate);
     cache_key_number(&key, "beat_baseline", pipeline->gate.beat_baseline);
     cache_key_number(&key, "beat_production", pipeline->gate.beat_production);

@@ -135,6 +135,28 @@ check "grep -q 'ignoring the cached load result' '$SCRATCH/damaged.err'" "the da
 run_pipeline
 steps_are "load,contract,split,baseline,train" "evaluate" "the recomputed entry is reused next time"
 
+# A FIFO in place of an entry is not read (it would block): the step runs again.
+load_key=$(python3 -c 'import json,sys; print(next(s["key"] for s in json.load(open(sys.argv[1]))["steps"] if s["name"] == "load"))' "$record")
+load_entry=$SCRATCH/.lanner-cache/load-$load_key.lce
+train_key=$(python3 -c 'import json,sys; print(next(s["key"] for s in json.load(open(sys.argv[1]))["steps"] if s["name"] == "train"))' "$record")
+train_entry=$SCRATCH/.lanner-cache/train-$train_key.lnr
+rm -f "$load_entry" "$train_entry" && mkfifo "$load_entry" "$train_entry"
+fifo_status=0
+timeout 120 "$LANNER" run "$SCRATCH/p.yaml" --json >"$SCRATCH/fifo.json" 2>"$SCRATCH/fifo.err" || fifo_status=$?
+n=$((n + 1))
+check "[ $fifo_status -eq 0 ]" "a FIFO at an entry's path does not hang the run"
+check "grep -q 'cached load result.*is not a regular file' '$SCRATCH/fifo.err'" "the FIFO load entry is reported"
+check "grep -q 'cached model .* is not a regular file' '$SCRATCH/fifo.err'" "the FIFO model entry is reported"
+check "[ -f '$load_entry' ] && [ -f '$train_entry' ]" "the FIFOs are replaced by entries"
+run_pipeline
+
+# Seeds beyond 2^53 still give keys of their own.
+for seed in 9007199254740992 9007199254740993; do
+    sed -i "s/^model: {trees: 40, max_leaves: 15.*}$/model: {trees: 40, max_leaves: 15, seed: $seed}/" "$SCRATCH/p.yaml"
+    run_pipeline
+    steps_are "load,contract,split,baseline" "train,evaluate" "seed $seed re-runs train"
+done
+
 # --cache-limit removes the entries of earlier runs that this run did not use, and keeps the ones it used.
 count_entries() { find "$SCRATCH/.lanner-cache" -name '*.lce' -o -name '*.lnr' | wc -l; }
 entries_before=$(count_entries)
@@ -144,6 +166,7 @@ check "[ $entries_after -lt $entries_before ]" "--cache-limit 1 removes unused e
 run_pipeline
 steps_are "load,contract,split,baseline,train" "evaluate" "entries the pruned run used are still reused"
 expect_exit 2 'cache-limit' "$LANNER" run "$SCRATCH/p.yaml" --cache-limit 12MB
+expect_exit 2 'cache-limit' "$LANNER" run "$SCRATCH/p.yaml" --cache-limit ' 5'
 
 # lanner runs and lanner lineage.
 expect_exit 0 '' "$LANNER" runs list "$SCRATCH/p.yaml"

@@ -399,38 +399,60 @@ static int file_exists(const char *dir, const char *name)
     return stat(path, &info) == 0;
 }
 
+/* The moment seconds_ago seconds before now. */
+static struct timespec seconds_before_now(time_t seconds_ago)
+{
+    struct timespec moment;
+    clock_gettime(CLOCK_REALTIME, &moment);
+    moment.tv_sec -= seconds_ago;
+    return moment;
+}
+
+#define KEY_A "0123456789abcdef0123456789abcdef"
+#define KEY_B "fedcba9876543210fedcba9876543210"
+
 static void cache_prune_drops_least_recent(void **state)
 {
     (void)state;
     char dir[] = "/tmp/lanner-cache-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    write_aged_file(dir, "load-a.lce", 100, 300);
-    write_aged_file(dir, "train-b.lnr", 200, 200);
-    write_aged_file(dir, "split-c.lce", 300, 100);
+    write_aged_file(dir, "load-" KEY_A ".lce", 100, 300);
+    write_aged_file(dir, "train-" KEY_A ".lnr", 200, 200);
+    write_aged_file(dir, "split-" KEY_A ".lce", 300, 100);
+    write_aged_file(dir, "load-" KEY_B ".lce.tmp.abc123", 50, 7200);
+    write_aged_file(dir, "split-" KEY_B ".lce.tmp.def456", 50, 10);
+
+    /* Files that lanner did not name stay, however old: the folder may be shared. */
     write_aged_file(dir, "notes.txt", 1000, 400);
-    write_aged_file(dir, "load-d.lce.tmp.abc123", 50, 7200);
-    write_aged_file(dir, "load-e.lce.tmp.def456", 50, 10);
+    write_aged_file(dir, "production-model.lnr", 1000, 400);
+    write_aged_file(dir, "report.tmp.docx", 1000, 7200);
+    write_aged_file(dir, "load-" KEY_A "0.lce", 1000, 400);
 
     cache_prune_result result;
     ln_error err = {0};
-    assert_int_equal(cache_prune(dir, 450, time(NULL) - 150, &result, &err), LN_OK);
+    struct timespec keep_since = seconds_before_now(150);
+    assert_int_equal(cache_prune(dir, 450, &keep_since, &result, &err), LN_OK);
     assert_int_equal(result.removed, 2);
     assert_int_equal(result.removed_bytes, 300);
     assert_int_equal(result.kept, 1);
     assert_int_equal(result.kept_bytes, 300);
-    assert_false(file_exists(dir, "load-a.lce"));
-    assert_false(file_exists(dir, "train-b.lnr"));
-    assert_true(file_exists(dir, "split-c.lce"));
+    assert_false(file_exists(dir, "load-" KEY_A ".lce"));
+    assert_false(file_exists(dir, "train-" KEY_A ".lnr"));
+    assert_true(file_exists(dir, "split-" KEY_A ".lce"));
+    assert_false(file_exists(dir, "load-" KEY_B ".lce.tmp.abc123"));
+    assert_true(file_exists(dir, "split-" KEY_B ".lce.tmp.def456"));
     assert_true(file_exists(dir, "notes.txt"));
-    assert_false(file_exists(dir, "load-d.lce.tmp.abc123"));
-    assert_true(file_exists(dir, "load-e.lce.tmp.def456"));
+    assert_true(file_exists(dir, "production-model.lnr"));
+    assert_true(file_exists(dir, "report.tmp.docx"));
+    assert_true(file_exists(dir, "load-" KEY_A "0.lce"));
 
-    /* Entries used since keep_since stay even over the limit. */
-    write_aged_file(dir, "load-f.lce", 500, 5);
-    assert_int_equal(cache_prune(dir, 100, time(NULL) - 50, &result, &err), LN_OK);
+    /* Entries used since keep_since stay even over the limit, to the nanosecond. */
+    write_aged_file(dir, "load-" KEY_B ".lce", 500, 0);
+    keep_since = seconds_before_now(50);
+    assert_int_equal(cache_prune(dir, 100, &keep_since, &result, &err), LN_OK);
     assert_int_equal(result.removed, 1);
-    assert_false(file_exists(dir, "split-c.lce"));
-    assert_true(file_exists(dir, "load-f.lce"));
+    assert_false(file_exists(dir, "split-" KEY_A ".lce"));
+    assert_true(file_exists(dir, "load-" KEY_B ".lce"));
     assert_int_equal(result.kept_bytes, 500);
 
     char command[600];
@@ -438,8 +460,44 @@ static void cache_prune_drops_least_recent(void **state)
     assert_int_equal(system(command), 0);
 
     /* A cache folder that was never created is empty. */
-    assert_int_equal(cache_prune(dir, 100, time(NULL), &result, &err), LN_OK);
+    keep_since = seconds_before_now(0);
+    assert_int_equal(cache_prune(dir, 100, &keep_since, &result, &err), LN_OK);
     assert_int_equal(result.kept + result.removed, 0);
+}
+
+/* An entry written in the same second as the run started, but before it, is not the run's own. */
+static void cache_prune_compares_nanoseconds(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lanner-cache-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[512];
+    snprintf(path, sizeof path, "%s/load-" KEY_A ".lce", dir);
+    FILE *file = fopen(path, "wb");
+    assert_non_null(file);
+    fputs("entry", file);
+    fclose(file);
+
+    struct timespec written;
+    clock_gettime(CLOCK_REALTIME, &written);
+    struct timespec times[2] = {written, written};
+    assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+    struct timespec keep_since = written;
+    keep_since.tv_nsec += 1;
+    if (keep_since.tv_nsec == 1000000000) {
+        keep_since.tv_sec++;
+        keep_since.tv_nsec = 0;
+    }
+
+    cache_prune_result result;
+    ln_error err = {0};
+    assert_int_equal(cache_prune(dir, 1, &keep_since, &result, &err), LN_OK);
+    assert_int_equal(result.removed, 1);
+    assert_false(file_exists(dir, "load-" KEY_A ".lce"));
+
+    char command[600];
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    assert_int_equal(system(command), 0);
 }
 
 static void cache_read_marks_entry_used(void **state)
@@ -488,6 +546,7 @@ int main(void)
         cmocka_unit_test(config_binary_form_is_one_action),
         cmocka_unit_test(config_rejects_bad_actions),
         cmocka_unit_test(cache_prune_drops_least_recent),
+        cmocka_unit_test(cache_prune_compares_nanoseconds),
         cmocka_unit_test(cache_read_marks_entry_used),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
