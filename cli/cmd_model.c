@@ -50,7 +50,8 @@ static void category_names(const ln_model *model, const ln_tree_node *node, json
         const char *name = bin == 1 ? "(other)" : (int32_t)bin - 2 < n
                                                       ? ln_model_category(model, (size_t)node->feature, (int32_t)bin - 2)
                                                       : "(unknown bin)";
-        if (array != NULL)
+        /* In JSON the pooled bin is a flag of its own, so a category named "(other)" stays distinct. */
+        if (array != NULL && bin != 1)
             json_array_append_new(array, json_string(name));
         if (text != NULL && used < size) {
             int written = snprintf(text + used, size - used, "%s\"%s\"", used > 0 ? ", " : "", name);
@@ -74,6 +75,7 @@ static json_t *node_json(const ln_model *model, int tree, int32_t index)
             json_t *left = json_array();
             category_names(model, &node, left, NULL, 0);
             json_object_set_new(object, "categories_left", left);
+            json_object_set_new(object, "other_left", json_boolean((node.category_bins[0] >> 1) & 1u));
         } else {
             json_object_set_new(object, "threshold", json_real(node.threshold));
         }
@@ -150,9 +152,12 @@ static json_t *linear_json(const ln_model *model)
             continue;
         json_object_set_new(feature, "name", json_string(ln_model_feature_name(model, f)));
         if (ln_model_feature_type(model, f) == LN_TYPE_CATEGORY) {
+            /* Missing and pooled categories get fields of their own, so no category name can clash with them. */
             json_t *weights = json_object();
-            for (int b = 0; b < info.n_weights; b++)
+            for (int b = 2; b < info.n_weights; b++)
                 json_object_set_new(weights, linear_bin_name(model, f, b), json_real(info.weights[b]));
+            json_object_set_new(feature, "missing_weight", json_real(info.n_weights > 0 ? info.weights[0] : 0.0));
+            json_object_set_new(feature, "other_weight", json_real(info.n_weights > 1 ? info.weights[1] : 0.0));
             json_object_set_new(feature, "weights", weights);
         } else {
             json_object_set_new(feature, "weight", json_real(info.weights[0]));
@@ -179,6 +184,10 @@ static json_t *model_json(const ln_model *model, const char *path, int with_tree
     if (ln_model_objective(model) == LN_OBJECTIVE_MULTICLASS)
         json_object_set_new(root, "classes", json_integer((json_int_t)ln_model_output_count(model)));
     json_object_set_new(root, "trees", json_integer(ln_model_tree_count(model)));
+    json_t *base_scores = json_array();
+    for (size_t k = 0; k < ln_model_output_count(model); k++)
+        json_array_append_new(base_scores, json_real(ln_model_base_score(model, k)));
+    json_object_set_new(root, "base_scores", base_scores);
     json_object_set_new(root, "calibration", json_string(ln_calibration_name(ln_model_calibration(model))));
     json_object_set_new(root, "calibration_fit", calibration_json(model));
     if (ln_model_learner(model) == LN_LEARNER_LINEAR)
@@ -324,6 +333,10 @@ static void print_text(const ln_model *model, const char *path, int with_trees, 
     if (objective == LN_OBJECTIVE_MULTICLASS)
         printf(" (%zu classes, one tree per class per round)", ln_model_output_count(model));
     printf("\n  trees        %d\n", ln_model_tree_count(model));
+    printf("  base score   %.17g", ln_model_base_score(model, 0));
+    if (ln_model_output_count(model) > 1)
+        printf(" (class 0; --json lists every class)");
+    putchar('\n');
     print_calibration(model);
 
     printf("\nParameters%s\n", ln_model_param_count(model) == 0 ? " (not stored: format 1 file)" : "");

@@ -351,6 +351,9 @@ int ln_model_linear_feature(const ln_model *model, size_t index, ln_linear_featu
 /* Returns a logistic regression's intercept: the log-odds with every standardised value 0. */
 double ln_model_linear_intercept(const ln_model *model);
 
+/* Returns the raw score of output where boosting starts, before any tree (0 for a bad output). */
+double ln_model_base_score(const ln_model *model, size_t output);
+
 /*
  * Writes the model to path in the binary model format (see
  * src/learn/model_file.c) through a temporary file renamed over path.

@@ -23,6 +23,39 @@ check_json "$SCRATCH/show.json" \
     "any('categories_left' in n for t in j['tree_nodes'] for n in t)" \
     "model show --json --trees lists the categories of category splits"
 
+# The base score and the trees that model show lists give predict's raw scores.
+head -201 "$data" >"$SCRATCH/two_hundred.csv"
+expect_exit 0 '' "$LANNER" predict --model "$model" --data "$SCRATCH/two_hundred.csv" -o "$SCRATCH/tree_explained.csv" \
+    --explain --quiet
+python3 - "$SCRATCH/show.json" "$SCRATCH/two_hundred.csv" "$SCRATCH/tree_explained.csv" >"$SCRATCH/walk_error" <<'PY'
+import csv, json, sys
+show = json.load(open(sys.argv[1]))
+types = {f["name"]: f["type"] for f in show["features"]}
+known = {f["name"]: set(f.get("categories", [])) for f in show["features"]}
+
+def goes_left(node, text):
+    if text in ("", "NA"):
+        return node["missing"] == "left"
+    if types[node["feature"]] == "category":
+        if text in node["categories_left"]:
+            return True
+        return text not in known[node["feature"]] and node["other_left"]
+    return float(text) <= node["threshold"]
+
+worst = 0.0
+for row, explained in zip(csv.DictReader(open(sys.argv[2])), csv.DictReader(open(sys.argv[3]))):
+    raw = show["base_scores"][0]
+    for nodes in show["tree_nodes"]:
+        node = nodes[0]
+        while "leaf" not in node:
+            node = nodes[node["left"] if goes_left(node, row[node["feature"]]) else node["right"]]
+        raw += node["leaf"]
+    worst = max(worst, abs(raw - float(explained["raw_score"])))
+print(worst)
+PY
+check "python3 -c 'import sys; sys.exit(0 if float(open(sys.argv[1]).read()) < 1e-9 else 1)' '$SCRATCH/walk_error'" \
+    "walking model show's trees from its base score gives predict's raw score (worst: $(cat "$SCRATCH/walk_error"))"
+
 sed 's/type: gbdt/type: linear/' "$pipeline" >"$SCRATCH/linear.yaml"
 "$LANNER" run "$SCRATCH/linear.yaml" --data "$data" --runs-dir "$SCRATCH/runs" --no-register \
     --json --quiet >"$SCRATCH/linear.json"
