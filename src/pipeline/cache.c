@@ -408,9 +408,10 @@ typedef struct cache_file {
 } cache_file;
 
 /*
- * Classifies a file name of the cache folder: 1 for an entry,
- * <step>-<32 hex digits>.lce or .lnr; 2 for a temporary file of one, the
- * entry's name then .tmp. and six characters; 0 for anything else.
+ * Classifies a file name of the cache folder. It returns 1 for an entry,
+ * named <step>-<32 hex digits>.lce or .lnr, and 2 for a temporary file of
+ * one, named like the entry then .tmp. and six characters. Any other name
+ * gives 0.
  */
 static int entry_name_kind(const char *name)
 {
