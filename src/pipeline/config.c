@@ -13,6 +13,7 @@
 
 #include "lanner/io.h"
 #include "lanner/limits.h"
+#include "lanner/log.h"
 #include "pipeline/config_internal.h"
 #include "pipeline/ydoc.h"
 
@@ -273,6 +274,24 @@ static ln_status read_model_categories(ydoc *doc, yaml_node_t *model, ln_train_p
     return status;
 }
 
+/* Keys of model: that only the tree learner reads. */
+static const char *const tree_only_keys[] = {
+    "trees", "max_leaves", "max_depth", "learning_rate", "min_data_in_leaf", "min_sum_hessian", "l1",
+    "min_gain_to_split", "row_subsample", "feature_subsample", "max_bins", "early_stopping_rounds", "seed",
+    "cat_smooth", "cat_l2", "min_data_per_category", NULL,
+};
+
+/* Warns about tree-only keys in the model section of a logistic regression, which ignores them. */
+static void warn_tree_keys(ydoc *doc, yaml_node_t *model)
+{
+    for (size_t i = 0; tree_only_keys[i] != NULL; i++) {
+        yaml_node_t *node = ydoc_get(doc, model, tree_only_keys[i]);
+        if (node != NULL)
+            ln_log(LN_LOG_WARN, "%s:%d: model '%s' applies to type gbdt only; type linear ignores it", doc->path,
+                   ydoc_line(node), tree_only_keys[i]);
+    }
+}
+
 static ln_status read_model(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline, ln_error *err)
 {
     yaml_node_t *model = ydoc_get(doc, root, "model");
@@ -332,6 +351,8 @@ static ln_status read_model(ydoc *doc, yaml_node_t *root, ln_pipeline *pipeline,
     status = read_optional_number(doc, model, "scale_pos_weight", 1e-6, 1e6, &train->scale_pos_weight, err);
     if (status == LN_OK)
         status = read_model_calibration(doc, model, train, err);
+    if (status == LN_OK && pipeline->train.learner == LN_LEARNER_LINEAR)
+        warn_tree_keys(doc, model);
     return status;
 }
 

@@ -482,6 +482,27 @@ ln_status run_step_baseline(run_context *run, ln_error *err)
 
 /* ---- train ---- */
 
+static void add_tree_settings(cache_blob *key, const ln_train_params *train)
+{
+    cache_key_number(key, "trees", train->trees);
+    cache_key_number(key, "max_leaves", train->max_leaves);
+    cache_key_number(key, "max_depth", train->max_depth);
+    cache_key_number(key, "learning_rate", train->learning_rate);
+    cache_key_number(key, "min_data_in_leaf", train->min_data_in_leaf);
+    cache_key_number(key, "min_sum_hessian", train->min_sum_hessian);
+    cache_key_number(key, "l1", train->lambda_l1);
+    cache_key_number(key, "l2", train->lambda_l2);
+    cache_key_number(key, "min_gain_to_split", train->min_gain_to_split);
+    cache_key_number(key, "row_subsample", train->row_subsample);
+    cache_key_number(key, "feature_subsample", train->feature_subsample);
+    cache_key_number(key, "max_bins", train->max_bins);
+    cache_key_number(key, "cat_smooth", train->cat_smooth);
+    cache_key_number(key, "cat_l2", train->cat_l2);
+    cache_key_number(key, "min_data_per_category", train->min_data_per_category);
+    cache_key_number(key, "early_stopping_rounds", train->early_stopping_rounds);
+    cache_key_unsigned(key, "seed", train->seed);
+}
+
 /*
  * NOTE: the key covers the model keys a pipeline file can set. A learner
  * default that changes between builds is covered by the lanner version in
@@ -499,27 +520,14 @@ static ln_status train_key(run_context *run, ln_error *err)
         cache_key_text(&key, "type", ln_type_name(ln_table_column(run->data, run->features[i])->type));
     }
     cache_key_number(&key, "learner", train->learner);
-    cache_key_number(&key, "trees", train->trees);
-    cache_key_number(&key, "max_leaves", train->max_leaves);
-    cache_key_number(&key, "max_depth", train->max_depth);
-    cache_key_number(&key, "learning_rate", train->learning_rate);
-    cache_key_number(&key, "min_data_in_leaf", train->min_data_in_leaf);
-    cache_key_number(&key, "min_sum_hessian", train->min_sum_hessian);
-    cache_key_number(&key, "l1", train->lambda_l1);
-    cache_key_number(&key, "l2", train->lambda_l2);
-    cache_key_number(&key, "linear_l2", train->linear_l2);
-    cache_key_number(&key, "min_gain_to_split", train->min_gain_to_split);
-    cache_key_number(&key, "row_subsample", train->row_subsample);
-    cache_key_number(&key, "feature_subsample", train->feature_subsample);
-    cache_key_number(&key, "max_bins", train->max_bins);
     cache_key_number(&key, "min_category_rows", train->min_category_rows);
-    cache_key_number(&key, "cat_smooth", train->cat_smooth);
-    cache_key_number(&key, "cat_l2", train->cat_l2);
-    cache_key_number(&key, "min_data_per_category", train->min_data_per_category);
-    cache_key_number(&key, "early_stopping_rounds", train->early_stopping_rounds);
-    cache_key_unsigned(&key, "seed", train->seed);
     cache_key_number(&key, "scale_pos_weight", train->scale_pos_weight);
     cache_key_number(&key, "calibration", train->calibration);
+    /* Logistic regression reads none of the tree settings, so changing them does not retrain it. */
+    if (train->learner == LN_LEARNER_LINEAR)
+        cache_key_number(&key, "linear_l2", train->linear_l2);
+    else
+        add_tree_settings(&key, train);
     /* The thread count is left out: training gives the same model on any number of threads. */
     return cache_key_finish(&key, run->keys.train, err);
 }

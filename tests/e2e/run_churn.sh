@@ -63,6 +63,16 @@ check_json "$SCRATCH/linear.json" 'j["model"]["type"] == "linear"' "linear learn
 check_json "$SCRATCH/linear.json" 'j["test"]["model"]["auc"] > 0.75' "logistic regression AUC above 0.75"
 check_json "$SCRATCH/linear.json" 'j["test"]["model"]["auc"] < 0.97' "logistic regression below trees' reach"
 
+# Tree settings in a linear model's section are warned about, and changing them does not retrain it.
+sed 's/type: linear/type: linear\n  cat_smooth: 30/' "$SCRATCH/linear.yaml" >"$SCRATCH/linear_tree_key.yaml"
+"$LANNER" run "$SCRATCH/linear_tree_key.yaml" --data "$data" --runs-dir "$SCRATCH/runs" --no-register \
+    --json >"$SCRATCH/linear_tree_key.json" 2>"$SCRATCH/linear_tree_key.err"
+check "grep -q \"model 'cat_smooth' applies to type gbdt only\" '$SCRATCH/linear_tree_key.err'" \
+    "a tree setting of a linear model is warned about"
+linear_record=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_dir"])' "$SCRATCH/linear_tree_key.json")/run.json
+check_json "$linear_record" "any(s['name'] == 'train' and s['reused'] for s in j['steps'])" \
+    "a tree setting does not retrain a linear model"
+
 # model show gives the coefficients that predict uses: a numeric feature's contribution is its weight
 # times the clamped, standardised value.
 linear_model=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["model_path"])' "$SCRATCH/linear.json")
