@@ -24,7 +24,7 @@ static void print_predict_help(void)
            "  --data SOURCE      CSV file (.gz and .zst too), or sqlite:FILE or a\n"
            "                     postgres:// URL with --query\n"
            "  --query SQL        query for an SQLite source\n"
-           "  -o, --output PATH  write the CSV here (default: stdout)\n"
+           "  -o, --output PATH  write the CSV here (default, or -: stdout)\n"
            "  --threshold X      flag at this score instead of the model's threshold\n"
            "  --explain          add contribution_<feature> per feature and bias: the\n"
            "                     row's raw score (log-odds before calibration for a\n"
@@ -312,7 +312,7 @@ static int parse_predict_args(int argc, char **argv, predict_args *args)
         case 'm': args->model_path = optarg; break;
         case 'd': args->data = optarg; break;
         case 's': args->query = optarg; break;
-        case 'o': args->output = optarg; break;
+        case 'o': args->output = strcmp(optarg, "-") == 0 ? NULL : optarg; break;
         case 't':
             args->threshold_override = strtod(optarg, &end);
             if (end == optarg || *end != '\0' || isnan(args->threshold_override))

@@ -77,6 +77,12 @@ PY
 check "python3 -c 'import sys; sys.exit(0 if float(open(sys.argv[1]).read()) < 1e-9 else 1)' '$SCRATCH/additivity'" \
     "contributions and bias add up to raw_score, the log-odds of score (worst: $(cat "$SCRATCH/additivity"))"
 
+# -o - writes the scores to stdout, as no -o does.
+head -3 "$data" >"$SCRATCH/two_rows.csv"
+expect_exit 0 '' "$LANNER" predict --model "$model" --data "$SCRATCH/two_rows.csv" -o - --quiet
+check "[ \"\$(head -1 '$SCRATCH/out')\" = 'score,flag' ] && [ \$(wc -l <'$SCRATCH/out') -eq 3 ] && [ ! -e ./- ]" \
+    "-o - writes the scores to stdout"
+
 # A header without rows scores nothing and writes the header alone.
 head -1 "$data" >"$SCRATCH/header_only.csv"
 expect_exit 0 '' "$LANNER" predict --model "$model" --data "$SCRATCH/header_only.csv" -o "$SCRATCH/empty.csv" --quiet
