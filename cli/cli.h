@@ -57,6 +57,14 @@ typedef struct cli_model_load {
 
 ln_status cli_model_load_options(const ln_model *model, const ln_load_options *base, cli_model_load *out,
                                  ln_error *err);
+
+/*
+ * Warns about each category feature of the model none of whose present
+ * values in table is a category the model kept: a sign of a column read
+ * with another type or encoding (0123 read as 123, say), which the model
+ * scores as unseen on every row.
+ */
+void cli_warn_unseen_categories(const ln_model *model, const ln_table *table, const char *source);
 void cli_model_load_free(cli_model_load *load);
 
 ln_status cli_load_table(const char *source, const char *query, const ln_load_options *options,

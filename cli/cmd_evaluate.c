@@ -172,6 +172,8 @@ int cmd_evaluate(int argc, char **argv)
         status = cli_load_table(data_path, query, &load.options, &data, &err);
     cli_model_load_free(&load);
     if (status == LN_OK)
+        cli_warn_unseen_categories(model, data, data_path);
+    if (status == LN_OK)
         status = ln_pipeline_evaluate(pipeline, model, data, model_reference, data_path, &result, &json, &err);
 
     int exit_code = status == LN_OK ? EXIT_SUCCESS : cli_fail(&err);

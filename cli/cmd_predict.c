@@ -364,6 +364,8 @@ int cmd_predict(int argc, char **argv)
     /* A file with a header and no rows has nothing to score; its columns' types cannot be inferred either. */
     int has_rows = status == LN_OK && data->n_rows > 0;
     if (has_rows)
+        cli_warn_unseen_categories(model, data, args.data);
+    if (has_rows)
         status = ln_model_predict(model, data, scores, &err);
     if (has_rows && status == LN_OK)
         status = predict_extras(model, data, args.explain, &proba, &contributions, &raw, &err);

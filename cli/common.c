@@ -182,3 +182,35 @@ void cli_model_load_free(cli_model_load *load)
     free(load->types);
     memset(load, 0, sizeof *load);
 }
+
+/* Returns 1 when the model kept text among feature f's categories. */
+static int model_has_category(const ln_model *model, size_t f, const char *text)
+{
+    for (int32_t i = 0; i < ln_model_category_count(model, f); i++)
+        if (strcmp(ln_model_category(model, f, i), text) == 0)
+            return 1;
+    return 0;
+}
+
+void cli_warn_unseen_categories(const ln_model *model, const ln_table *table, const char *source)
+{
+    for (size_t f = 0; f < ln_model_feature_count(model); f++) {
+        int index = ln_table_find(table, ln_model_feature_name(model, f));
+        if (ln_model_feature_type(model, f) != LN_TYPE_CATEGORY || index < 0 || ln_model_category_count(model, f) == 0)
+            continue;
+        const ln_column *column = &table->cols[index];
+        if (column->dict == NULL)
+            continue;
+
+        /* A dictionary holds each distinct value once, so this looks at far fewer strings than rows. */
+        int32_t n_values = ln_dict_count(column->dict);
+        int any_known = 0;
+        for (int32_t code = 0; code < n_values && !any_known; code++)
+            any_known = model_has_category(model, f, ln_dict_string(column->dict, code));
+        if (n_values > 0 && !any_known)
+            fprintf(stderr, "lanner: warning: no value of category feature '%s' in %s is a category the model "
+                            "knows (such as '%s'); every row is scored as an unseen category. Check the "
+                            "column's type and encoding\n",
+                    ln_model_feature_name(model, f), source, ln_model_category(model, f, 0));
+    }
+}

@@ -41,8 +41,12 @@ with open(sys.argv[1]) as source, open(sys.argv[2], "w", newline="") as out:
         row["addr_state"] = str(10 + i % 7)
         writer.writerow(row)
 PY
-expect_exit 0 '' "$LANNER" predict --model "$model" --data "$SCRATCH/numeric_states.csv" -o "$SCRATCH/states.csv" --quiet
+expect_exit 0 "no value of category feature 'addr_state' in .* is a category the model knows" \
+    "$LANNER" predict --model "$model" --data "$SCRATCH/numeric_states.csv" -o "$SCRATCH/states.csv" --quiet
 check "[ \$(wc -l <'$SCRATCH/states.csv') -eq 201 ]" "digit-like values of a category feature are scored"
+head -3 "$data" >"$SCRATCH/two_rows.csv"
+expect_exit 0 '' "$LANNER" predict --model "$model" --data "$SCRATCH/two_rows.csv" -o "$SCRATCH/two.csv"
+check "! grep -q 'no value of category feature' '$SCRATCH/err'" "known categories give no unseen-category warning"
 
 # An id column named like an output column is written under another name, so no two columns share one.
 python3 - "$data" "$SCRATCH/with_id.csv" <<'PY'
