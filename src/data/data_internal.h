@@ -258,6 +258,9 @@ int32_t *data_merge_strings(const char *column_name, const double *slots, size_t
 ln_table *data_build_table(data_column *columns, size_t n_cols, int32_t **codes, ln_dict **dicts,
                            size_t n_rows, ln_error *err);
 
+/* Frees an SQL reader's columns and their statistics; either array may be NULL. */
+void data_free_sql_columns(data_column *columns, data_column_stats *stats, size_t n_cols);
+
 /*
  * Applies options' type overrides to an SQL reader's columns, naming source
  * in errors: an override of a column the query does not return is an error

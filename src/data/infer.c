@@ -209,3 +209,17 @@ ln_status data_apply_query_overrides(data_column *columns, size_t n_cols, const 
     }
     return LN_OK;
 }
+
+void data_free_sql_columns(data_column *columns, data_column_stats *stats, size_t n_cols)
+{
+    for (size_t c = 0; c < n_cols; c++) {
+        if (columns != NULL) {
+            free(columns[c].name);
+            free(columns[c].slots);
+        }
+        if (stats != NULL)
+            data_strings_free(stats[c].strings);
+    }
+    free(columns);
+    free(stats);
+}

@@ -642,16 +642,7 @@ done:
 
 static void free_reader(pg_reader *reader)
 {
-    for (size_t c = 0; c < reader->n_cols; c++) {
-        if (reader->columns != NULL) {
-            free(reader->columns[c].name);
-            free(reader->columns[c].slots);
-        }
-        if (reader->stats != NULL)
-            data_strings_free(reader->stats[c].strings);
-    }
-    free(reader->columns);
-    free(reader->stats);
+    data_free_sql_columns(reader->columns, reader->stats, reader->n_cols);
     free(reader->pg);
     /* Closing the connection ends the read-only transaction and its cursor. */
     PQfinish(reader->conn);
