@@ -129,7 +129,7 @@ static json_t *calibration_json(const ln_model *model)
     return object;
 }
 
-/* The name of bin b of a linear model's category feature f (see ln_linear_feature_info). */
+/* Returns the name of bin b of a linear model's category feature f (see ln_linear_feature_info). */
 static const char *linear_bin_name(const ln_model *model, size_t f, int b)
 {
     if (b == 0)
@@ -144,7 +144,7 @@ static json_t *linear_json(const ln_model *model)
     json_t *object = json_object();
     json_t *features = json_array();
 
-    json_object_set_new(object, "intercept", json_real(ln_model_linear_intercept(model)));
+    json_object_set_new(object, "intercept", json_real(ln_model_base_score(model, 0)));
     for (size_t f = 0; f < ln_model_feature_count(model); f++) {
         ln_linear_feature_info info;
         json_t *feature = json_object();
@@ -302,7 +302,7 @@ static void print_calibration(const ln_model *model)
 /* Prints a logistic regression's intercept and weights: numeric ones per standard deviation and per unit. */
 static void print_linear(const ln_model *model)
 {
-    printf("\nCoefficients (log-odds)\n  %-28s %12.6g\n", "intercept", ln_model_linear_intercept(model));
+    printf("\nCoefficients (log-odds)\n  %-28s %12.6g\n", "intercept", ln_model_base_score(model, 0));
     printf("  %-28s %12s %12s %12s %12s %12s\n", "numeric feature", "per sd", "per unit", "if missing", "mean", "sd");
     for (size_t f = 0; f < ln_model_feature_count(model); f++) {
         ln_linear_feature_info info;

@@ -98,9 +98,12 @@ typedef enum ln_calibration {
 typedef enum ln_histograms {
     /* Row-wise when one leaf's histogram fits a core's L2 cache and most features are drawn per tree. */
     LN_HISTOGRAMS_AUTO = 0,
-    /* Every feature of a row at once, from a row-major copy of the bins; at most 65,536 bins in all, else column-wise. */
+    /*
+     * Every feature of a row at once, from a row-major copy of the bins. A
+     * model of more than 65,536 bins in all sums column-wise instead.
+     */
     LN_HISTOGRAMS_ROW_WISE = 1,
-    LN_HISTOGRAMS_COLUMN_WISE = 2, /* one feature at a time, over its column of bins */
+    LN_HISTOGRAMS_COLUMN_WISE = 2, /* One feature at a time, over its column of bins. */
 } ln_histograms;
 
 typedef struct ln_train_params {
@@ -337,7 +340,7 @@ void ln_model_calibration_info(const ln_model *model, ln_calibration_info *info)
  * and adds weights[0] * z to the log-odds, or weights[1] when missing. A
  * category feature adds weights[b] for its bin b: 0 missing, 1 a category
  * too rare to keep or never seen, 2 + i the model's category i
- * (ln_model_category). The intercept is ln_model_linear_intercept.
+ * (ln_model_category). The intercept is ln_model_base_score(model, 0).
  */
 typedef struct ln_linear_feature_info {
     double mean, scale, min, max; /* numeric features only */
@@ -348,10 +351,11 @@ typedef struct ln_linear_feature_info {
 /* Fills info for feature index of a logistic regression; returns -1 for a tree model or a bad index. */
 int ln_model_linear_feature(const ln_model *model, size_t index, ln_linear_feature_info *info);
 
-/* Returns a logistic regression's intercept: the log-odds with every standardised value 0. */
-double ln_model_linear_intercept(const ln_model *model);
-
-/* Returns the raw score of output where boosting starts, before any tree (0 for a bad output). */
+/*
+ * Returns output's base score: where boosting starts, before any tree, and
+ * for a logistic regression its intercept (the log-odds with every
+ * standardised value 0). Returns 0 for a bad output.
+ */
 double ln_model_base_score(const ln_model *model, size_t output);
 
 /*

@@ -477,11 +477,6 @@ int ln_model_linear_feature(const ln_model *model, size_t index, ln_linear_featu
     return 0;
 }
 
-double ln_model_linear_intercept(const ln_model *model)
-{
-    return model->base_scores[0];
-}
-
 double ln_model_base_score(const ln_model *model, size_t output)
 {
     return output < model->n_outputs ? model->base_scores[output] : 0.0;
