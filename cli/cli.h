@@ -59,10 +59,10 @@ ln_status cli_model_load_options(const ln_model *model, const ln_load_options *b
                                  ln_error *err);
 
 /*
- * Warns about each category feature of the model none of whose present
- * values in table is a category the model kept: a sign of a column read
- * with another type or encoding (0123 read as 123, say), which the model
- * scores as unseen on every row.
+ * Warns about each category feature of the model whose values in table are
+ * all categories the model did not keep. That is a sign of a column read
+ * with another type or encoding (0123 read as 123, say), and the model
+ * scores every such row as an unseen category.
  */
 void cli_warn_unseen_categories(const ln_model *model, const ln_table *table, const char *source);
 void cli_model_load_free(cli_model_load *load);

@@ -202,7 +202,7 @@ void cli_warn_unseen_categories(const ln_model *model, const ln_table *table, co
         if (column->dict == NULL)
             continue;
 
-        /* A dictionary holds each distinct value once, so this looks at far fewer strings than rows. */
+        /* A dictionary contains each distinct value once, so this compares far fewer strings than rows. */
         int32_t n_values = ln_dict_count(column->dict);
         int any_known = 0;
         for (int32_t code = 0; code < n_values && !any_known; code++)

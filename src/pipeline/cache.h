@@ -122,7 +122,7 @@ typedef struct cache_prune_result {
 ln_status cache_prune(const char *dir, uint64_t limit, const struct timespec *keep_since,
                       cache_prune_result *result, ln_error *err);
 
-/* Returns 1 when path is a regular file; a cache entry that is anything else is treated as missing. */
+/* Returns 1 when path is a regular file. A cache entry that is anything else is treated as missing. */
 int cache_entry_is_file(const char *path);
 
 /*
